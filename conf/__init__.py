@@ -1,0 +1,1 @@
+"""llexp's Hydra configs, installed as the package `llexp.conf` (see pyproject.toml)."""

@@ -1,0 +1,30 @@
+"""llexp: configuration-driven deep-learning experiments on Keras 3 and Hydra.
+
+Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_model_on`, `run`.
+"""
+
+import os
+
+# Quiet TensorFlow's C++ start-up chatter unless the user asked for it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"
+
+_API = {
+    "make_lenet_model": "llexp.api",
+    "fit_model_on": "llexp.api",
+    "compose": "llexp.api",
+    "run": "llexp.run",
+    "load_model": "llexp.artifacts",
+    "LlexpError": "llexp.errors",
+}
+__all__ = [*_API, "__version__"]
+
+
+def __getattr__(name):
+    # Lazy: `import llexp` stays cheap (no TensorFlow) for tools like `llexp review`.
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'llexp' has no attribute {name!r}")

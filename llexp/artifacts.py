@@ -1,0 +1,85 @@
+"""Files a run writes into its folder: model, weights, history plot, metrics.
+
+Each file is written under a temporary name and moved into place, so a killed run never leaves a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: runs on servers and in sweeps without a display
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def write_text(path: Path, text: str) -> None:
+    """Writes `text` to `path` atomically."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: dict) -> None:
+    write_text(path, json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")
+
+
+def save_model(model, out_dir: Path, stem: str = "model") -> None:
+    """`<stem>.json` (architecture) + `<stem>.weights.h5`; reload with `load_model`."""
+    write_text(out_dir / f"{stem}.json", model.to_json())
+    tmp = out_dir / f".{stem}.tmp.weights.h5"  # Keras insists on the .weights.h5 suffix
+    model.save_weights(str(tmp))
+    os.replace(tmp, out_dir / f"{stem}.weights.h5")
+
+
+def load_model(run_dir: Path | str, stem: str = "model"):
+    """Rebuilds the model saved in a run folder, with its trained weights."""
+    import keras
+
+    run_dir = Path(run_dir)
+    model = keras.models.model_from_json((run_dir / f"{stem}.json").read_text())
+    model.load_weights(str(run_dir / f"{stem}.weights.h5"))
+    return model
+
+
+def plot_history(history: dict, path: Path, title: str) -> None:
+    """One panel per quantity (loss, accuracy, ...), training vs validation, against epochs."""
+    names = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        epochs = range(1, len(history[name]) + 1)
+        ax.plot(epochs, history[name], "o-", label="train")
+        if f"val_{name}" in history:
+            ax.plot(epochs, history[f"val_{name}"], "o-", label="validation")
+        ax.set(xlabel="epoch", ylabel=name, title=name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def save_figure(fig, path: Path) -> None:
+    """Saves and closes `fig` (closing keeps long sweeps from leaking figures)."""
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        fig.savefig(tmp, dpi=100)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+
+
+def versions() -> dict[str, str]:
+    """Versions of what produced a run, for metrics.json."""
+    found = {"python": platform.python_version()}
+    for package in ("llexp", "tensorflow", "keras", "hydra-core", "numpy"):
+        try:
+            found[package.removesuffix("-core")] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package.removesuffix("-core")] = "not installed"
+    return found

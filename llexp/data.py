@@ -1,0 +1,260 @@
+"""Datasets: config -> cheap description (shape, classes) -> arrays -> `tf.data` batches.
+
+A dataset config instantiates one of the sources below. Instantiating is cheap and checks what it
+can (the file exists, the labels fit), so a run can build its model and fail on a bad combination
+before any data is loaded; `load()` then reads the arrays, scales them to [0, 1], adds a channel
+axis and makes the seeded, stratified validation split.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from llexp.errors import LlexpError
+
+OFFLINE_HINT = "offline alternatives: dataset=digits, or dataset=npz dataset.path=FILE.npz"
+
+
+@dataclass
+class Dataset:
+    """Arrays ready for training: images float32 in [0, 1] shaped (N, H, W, C), labels int32."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str] = field(default_factory=list)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+class Source:
+    """What every dataset config instantiates: a description now, the arrays on `load()`."""
+
+    name: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+
+    def __init__(self, num_classes, class_names=None, val_split=0.1, subset=None, seed=0):
+        if class_names is not None and len(class_names) != num_classes:
+            raise LlexpError(
+                f"dataset.class_names has {len(class_names)} names but dataset.num_classes="
+                f"{num_classes}; give one name per class or class_names=null"
+            )
+        self.num_classes = int(num_classes)
+        self.class_names = [str(c) for c in class_names or range(num_classes)]
+        self.val_split = val_split
+        self.subset = subset
+        self.seed = seed
+
+    def arrays(self):
+        """Returns the raw `(x_train, y_train), (x_test, y_test)`; subclasses implement it."""
+        raise NotImplementedError
+
+    def load(self) -> Dataset:
+        """Reads, scales and splits the data into a `Dataset`."""
+        (x_train, y_train), (x_test, y_test) = self.arrays()
+        x_train, x_test = to_images(x_train, self.name), to_images(x_test, self.name)
+        y_train, y_test = to_labels(y_train), to_labels(y_test)
+        if x_train.shape[1:] != tuple(self.input_shape):
+            raise LlexpError(
+                f"dataset {self.name}: images are {x_train.shape[1:]} but the config says "
+                f"image_shape={list(self.input_shape)}; fix dataset.image_shape"
+            )
+        check_labels(self.name, self.num_classes, y_train, y_test)
+        if self.subset:
+            x_train, y_train = take(x_train, y_train, self.subset, self.seed, "dataset.subset")
+        x_train, x_val, y_train, y_val = split(x_train, y_train, self.val_split, self.seed)
+        return Dataset(self.name, x_train, y_train, x_val, y_val, x_test, y_test, self.class_names)
+
+
+class KerasDataset(Source):
+    """A `keras.datasets` dataset (mnist, fashion_mnist, cifar10), downloaded once into the cache.
+
+    Args:
+        name: module name in `keras.datasets`.
+        image_shape: `[H, W, C]` of its images, known before downloading.
+        num_classes, class_names, val_split, subset, seed: see `Source`.
+    """
+
+    def __init__(self, name, image_shape, num_classes, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        import keras
+
+        if not hasattr(keras.datasets, name):
+            raise LlexpError(f"keras.datasets has no dataset {name!r}; check dataset.name")
+        self.name = name
+        self.input_shape = tuple(image_shape)
+
+    def arrays(self):
+        import keras
+
+        try:
+            return getattr(keras.datasets, self.name).load_data()
+        except Exception as error:  # offline, proxy, corrupt cache: keras raises plain Exception
+            cache = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "datasets"
+            raise LlexpError(
+                f"could not download dataset {self.name} into {cache} "
+                f"({first_line(error)}); connect to the network once, or use the {OFFLINE_HINT}"
+            ) from error
+
+
+class DigitsDataset(Source):
+    """scikit-learn's bundled 8x8 digits (no download), with a seeded, stratified test split."""
+
+    name = "digits"
+
+    def __init__(self, num_classes=10, image_shape=(8, 8, 1), test_split=0.2, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        self.input_shape = tuple(image_shape)
+        self.test_split = test_split
+
+    def arrays(self):
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        x = (digits.images / 16.0).astype("float32")  # pixel values are 0..16
+        x_train, x_test, y_train, y_test = split(x, digits.target, self.test_split, self.seed)
+        return (x_train, y_train), (x_test, y_test)
+
+
+class NpzDataset(Source):
+    """A local `.npz` holding `x_train, y_train, x_test, y_test`.
+
+    Args:
+        path: the file. Images HxW or HxWxC, uint8 0-255 or float 0-1; labels 0..num_classes-1.
+        image_shape: ignored unless given: read from the file's header without loading it.
+    """
+
+    KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+    def __init__(self, path, num_classes, image_shape=None, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        self.path = Path(path).expanduser()
+        self.name = self.path.stem
+        if not self.path.is_file():
+            raise LlexpError(
+                f"dataset.path={path}: no such file; pass the path of an .npz holding "
+                f"{', '.join(self.KEYS)}"
+            )
+        shapes = npz_shapes(self.path)
+        missing = [k for k in self.KEYS if k not in shapes]
+        if missing:
+            raise LlexpError(
+                f"dataset.path={path} lacks {', '.join(missing)}; "
+                f"it must hold {', '.join(self.KEYS)}"
+            )
+        shape = shapes["x_train"][1:]
+        self.input_shape = tuple(shape) + (1,) if len(shape) == 2 else tuple(shape)
+        if image_shape is not None and tuple(image_shape) != self.input_shape:
+            raise LlexpError(
+                f"dataset.path={path} holds {list(self.input_shape)} images but "
+                f"dataset.image_shape={list(image_shape)}; set dataset.image_shape=null"
+            )
+
+    def arrays(self):
+        with np.load(self.path, allow_pickle=False) as f:
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
+def npz_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Array shapes in an .npz, read from each member's header (the data is not loaded)."""
+    shapes = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as fp:
+                    major, _ = np.lib.format.read_magic(fp)
+                    read = (
+                        np.lib.format.read_array_header_1_0
+                        if major == 1
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, _ = read(fp)
+                shapes[member.removesuffix(".npy")] = shape
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise LlexpError(f"dataset.path={path} is not a readable .npz file ({error})") from error
+    return shapes
+
+
+def to_images(x: np.ndarray, name: str) -> np.ndarray:
+    """Scales images to float32 [0, 1] and gives them a channel axis."""
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4:
+        raise LlexpError(f"dataset {name}: expected images (N, H, W[, C]), got shape {x.shape}")
+    if np.issubdtype(x.dtype, np.integer):
+        return (x / 255.0).astype("float32")
+    x = x.astype("float32")
+    if x.size and (x.min() < 0.0 or x.max() > 1.0):
+        raise LlexpError(
+            f"dataset {name}: float images must lie in [0, 1], found [{x.min():.3g}, "
+            f"{x.max():.3g}]; scale them or store uint8 0-255"
+        )
+    return x
+
+
+def to_labels(y: np.ndarray) -> np.ndarray:
+    """Flattens labels shaped (N, 1) (cifar10) to (N,) int32."""
+    return np.asarray(y).reshape(len(y)).astype("int32")
+
+
+def check_labels(name: str, num_classes: int, *labels: np.ndarray) -> None:
+    top = max(int(y.max()) for y in labels if y.size)
+    low = min(int(y.min()) for y in labels if y.size)
+    if low < 0 or top >= num_classes:
+        raise LlexpError(
+            f"dataset {name}: labels run from {low} to {top} but dataset.num_classes="
+            f"{num_classes}; labels must be 0..num_classes-1 (set dataset.num_classes={top + 1})"
+        )
+
+
+def split(x, y, size, seed):
+    """Stratified, seeded split; `size` is a fraction (0-1) or a count -> x_a, x_b, y_a, y_b."""
+    if not size:
+        return x, x[:0], y, y[:0]
+    try:
+        return train_test_split(x, y, test_size=size, random_state=seed, stratify=y)
+    except ValueError as error:
+        raise LlexpError(f"cannot hold out {size} of {len(y)} images: {error}") from error
+
+
+def take(x, y, n, seed, key):
+    """A stratified, seeded subset of `n` images (or the fraction `n` if below 1)."""
+    if (isinstance(n, int) and n >= len(y)) or n == 1.0:
+        return x, y
+    try:
+        x, _, y, _ = train_test_split(x, y, train_size=n, random_state=seed, stratify=y)
+    except ValueError as error:
+        raise LlexpError(f"{key}={n} cannot be drawn from {len(y)} images: {error}") from error
+    return x, y
+
+
+def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
+    """The one input pipeline of every trainer: arrays -> seeded shuffle -> batches -> prefetch."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

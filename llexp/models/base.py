@@ -1,0 +1,71 @@
+"""What every model family shares: the depth rule, building on an input, loss and metrics."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+
+from llexp.errors import LlexpError
+
+
+def max_depth(input_shape) -> int:
+    """Largest number of halving blocks an image of `input_shape` (H, W, C) survives (size >= 1)."""
+    return int(math.floor(math.log2(min(input_shape[:2]))))
+
+
+def check_choice(key: str, value, getter) -> None:
+    """Fails with one line when `getter` (e.g. `keras.activations.get`) does not know `value`."""
+    try:
+        getter(value)
+    except (ValueError, TypeError) as error:
+        raise LlexpError(f"{key}={value!r} is not known to Keras ({error})") from error
+
+
+class ImageModel:
+    """A model family: a block with no input tensor that is called on one later (`__call__`),
+    plus what training it needs. Subclasses set `name`, `depth` and implement `__call__`."""
+
+    name = "model"
+    depth = 0
+
+    def __call__(self, inputs):
+        raise NotImplementedError
+
+    def check(self, input_shape) -> None:
+        """The depth rule: each block halves height and width, which must stay >= 1."""
+        deepest = max_depth(input_shape)
+        if self.depth > deepest:
+            size = "x".join(str(s) for s in input_shape[:2])
+            raise LlexpError(
+                f"model.depth={self.depth} is too deep for {size} images: each block halves "
+                f"height and width, so the largest depth that fits is {deepest}; "
+                f"use model.depth<={deepest}"
+            )
+
+    def describe(self) -> str:
+        """Short name with the key hyperparameters, for figure titles and logs."""
+        return f"{self.name} depth={self.depth} width={getattr(self, 'width', '?')}"
+
+    def build(self, input_shape) -> keras.Model:
+        """Checks the depth rule, then calls the block on a fresh `keras.Input`."""
+        input_shape = tuple(int(s) for s in input_shape)
+        self.check(input_shape)
+        inputs = keras.Input(shape=input_shape, name="image")
+        return keras.Model(inputs, self(inputs), name=self.name)
+
+    def loss(self) -> keras.losses.Loss:
+        raise NotImplementedError
+
+    def metrics(self) -> list[keras.metrics.Metric]:
+        """Fresh metric objects (each trainer keeps its own state)."""
+        return []
+
+    def targets(self, x, y):
+        """What the model learns to output for images `x` with labels `y`."""
+        return y
+
+    def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
+        """Writes the family's figures into `out_dir`; returns extra metrics for metrics.json."""
+        return {}

@@ -1,0 +1,93 @@
+"""The LeNet-like CNN classifier (seed: "Lenet_like")."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from llexp.errors import LlexpError
+from llexp.models.base import ImageModel, check_choice
+
+
+class LeNet(ImageModel):
+    """LeNet-like classifier: `depth` blocks of conv -> (batch norm) -> activation -> max-pool.
+
+    Each block halves height and width; the first has `width` filters and each next one
+    `growth` times more. Then a hidden dense layer and a softmax over `num_classes`.
+    The block has no input tensor: call it on one (`LeNet(...)(inputs)`) or use `build`.
+
+    Args:
+        num_classes: number of output classes.
+        width: filters of the first conv layer.
+        depth: number of conv blocks.
+        growth: filter multiplier from one block to the next.
+        kernel_size: conv kernel size.
+        activation: any Keras activation name.
+        dense_units: units of the hidden dense layer.
+        batch_norm: batch normalisation after each conv.
+        dropout: dropout rate before the output layer (0 for none).
+    """
+
+    name = "lenet"
+
+    def __init__(
+        self,
+        num_classes: int,
+        width: int = 32,
+        depth: int = 2,
+        growth: float = 2.0,
+        kernel_size: int = 3,
+        activation: str = "relu",
+        dense_units: int = 512,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+    ):
+        for key, value in {
+            "width": width,
+            "num_classes": num_classes,
+            "dense_units": dense_units,
+            "kernel_size": kernel_size,
+        }.items():
+            if int(value) < 1:
+                raise LlexpError(f"model.{key}={value} must be at least 1")
+        if depth < 0:
+            raise LlexpError(f"model.depth={depth} must be 0 or more")
+        if not 0.0 <= dropout < 1.0:
+            raise LlexpError(f"model.dropout={dropout} must be in [0, 1)")
+        if growth <= 0:
+            raise LlexpError(f"model.growth={growth} must be positive")
+        check_choice("model.activation", activation, keras.activations.get)
+        self.num_classes, self.width, self.depth, self.growth = num_classes, width, depth, growth
+        self.kernel_size, self.activation, self.dense_units = kernel_size, activation, dense_units
+        self.batch_norm, self.dropout = batch_norm, dropout
+
+    def filters(self, block: int) -> int:
+        return max(1, round(self.width * self.growth**block))
+
+    def __call__(self, inputs):
+        x = inputs
+        for i in range(self.depth):
+            x = layers.Conv2D(
+                self.filters(i),
+                self.kernel_size,
+                padding="same",
+                use_bias=not self.batch_norm,
+                name=f"block{i + 1}_conv",
+            )(x)
+            if self.batch_norm:
+                x = layers.BatchNormalization(name=f"block{i + 1}_bn")(x)
+            x = layers.Activation(self.activation, name=f"block{i + 1}_act")(x)
+            x = layers.MaxPooling2D(2, name=f"block{i + 1}_pool")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(self.dense_units, activation=self.activation, name="hidden")(x)
+        if self.dropout:
+            x = layers.Dropout(self.dropout, name="dropout")(x)
+        x = layers.Dense(self.num_classes, name="logits")(x)
+        # float32 softmax keeps probabilities exact under mixed precision.
+        return layers.Activation("softmax", dtype="float32", name="probabilities")(x)
+
+    def loss(self):
+        return keras.losses.SparseCategoricalCrossentropy()
+
+    def metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]

@@ -1,0 +1,90 @@
+"""One run, top to bottom: config -> data description -> model -> data -> train -> save.
+
+`run(cfg, out_dir)` is what `python -m llexp` calls inside Hydra's run folder, and what tests and
+the Python API call with a config from `hydra.compose`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+from omegaconf import DictConfig
+
+from llexp import artifacts
+from llexp.errors import instantiate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    metrics: dict
+    history: dict
+    model: keras.Model
+
+
+def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
+    """Trains the configured model and writes every artifact of the run into `out_dir`.
+
+    Args:
+        cfg: a composed llexp config (`conf/config.yaml` plus overrides).
+        out_dir: the run folder (Hydra's run dir on the command line).
+
+    Returns:
+        A `RunResult`: the metrics written to metrics.json, the history and the trained model.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.seed)
+
+    # Cheap steps first, so mistakes in the config end the run before any data is loaded.
+    source = instantiate(cfg.dataset)
+    family = instantiate(cfg.model)
+    trainer = instantiate(cfg.trainer)
+    model = family.build(source.input_shape)
+    optimizer = instantiate(cfg.optimizer)
+    title = f"{family.describe()} on {source.name}"
+    log.info("model %s: %s parameters", title, f"{model.count_params():,}")
+
+    log.info("loading dataset %s", source.name)
+    data = source.load()
+    log.info(
+        "%d train / %d validation / %d test images of shape %s",
+        len(data.x_train),
+        len(data.x_val),
+        len(data.x_test),
+        data.input_shape,
+    )
+
+    train = (data.x_train, family.targets(data.x_train, data.y_train))
+    val = (data.x_val, family.targets(data.x_val, data.y_val))
+    started = time.perf_counter()
+    history = trainer.train(
+        model, family.loss(), family.metrics(), optimizer, train, val, out_dir, seed=cfg.seed
+    )
+    train_seconds = time.perf_counter() - started
+
+    test = trainer.evaluate(model, data.x_test, family.targets(data.x_test, data.y_test))
+    log.info("test: %s", ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
+
+    artifacts.save_model(model, out_dir)
+    artifacts.plot_history(history, out_dir / "history.png", title)
+    extra = family.report(model, data, out_dir, title)
+
+    metrics = {
+        "status": "completed",
+        **{f"test_{k}": v for k, v in test.items()},
+        **{k: float(v[-1]) for k, v in history.items() if k.startswith("val_")},
+        **extra,
+        "epochs": len(history["loss"]),
+        "params": int(sum(keras.ops.size(w) for w in model.trainable_weights)),
+        "train_seconds": round(train_seconds, 3),
+        "versions": artifacts.versions(),
+    }
+    artifacts.write_json(out_dir / "metrics.json", metrics)
+    log.info("run folder: %s", out_dir)
+    return RunResult(metrics, history, model)

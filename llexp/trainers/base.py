@@ -1,0 +1,91 @@
+"""What every trainer shares: its settings, the callbacks, and evaluation."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import keras
+
+from llexp.errors import LlexpError
+
+log = logging.getLogger(__name__)
+
+
+class BaseTrainer:
+    """Settings and callbacks shared by `trainer=fit` and `trainer=tape`.
+
+    Args:
+        epochs: passes over the training set.
+        batch_size: images per step.
+        verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+        early_stopping: stop once `monitor` has not improved for `patience` epochs.
+        patience: epochs without improvement that early stopping tolerates.
+        monitor: the history key watched by early stopping and the best checkpoint.
+        restore_best: with early stopping, end with the weights of the best epoch.
+        checkpoint_best: keep the best epoch's weights in `best.weights.h5`.
+        tensorboard: write TensorBoard logs into `<run>/tensorboard`.
+    """
+
+    def __init__(
+        self,
+        epochs: int = 10,
+        batch_size: int = 128,
+        verbose: int = 1,
+        early_stopping: bool = False,
+        patience: int = 3,
+        monitor: str = "val_loss",
+        restore_best: bool = False,
+        checkpoint_best: bool = True,
+        tensorboard: bool = False,
+    ):
+        if epochs < 1 or batch_size < 1:
+            raise LlexpError(
+                f"trainer.epochs={epochs} and trainer.batch_size={batch_size} must be at least 1"
+            )
+        if verbose not in (0, 1, 2):
+            raise LlexpError(f"trainer.verbose={verbose} must be 0, 1 or 2")
+        self.epochs, self.batch_size, self.verbose = epochs, batch_size, verbose
+        self.early_stopping, self.patience, self.monitor = early_stopping, patience, monitor
+        self.restore_best, self.checkpoint_best = restore_best, checkpoint_best
+        self.tensorboard = tensorboard
+
+    def callbacks(self, out_dir: Path, has_validation: bool) -> list[keras.callbacks.Callback]:
+        """The callbacks every trainer drives, in the order Keras calls them."""
+        monitor = self.monitor
+        if monitor.startswith("val_") and not has_validation:
+            monitor = monitor.removeprefix("val_")
+            log.warning("no validation split (dataset.val_split=0): monitoring %s", monitor)
+        callbacks = [
+            keras.callbacks.CSVLogger(str(out_dir / "history.csv")),
+            keras.callbacks.TerminateOnNaN(),
+        ]
+        if self.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=monitor,
+                    patience=self.patience,
+                    restore_best_weights=self.restore_best,
+                    verbose=min(self.verbose, 1),
+                )
+            )
+        if self.checkpoint_best:
+            callbacks.append(
+                keras.callbacks.ModelCheckpoint(
+                    str(out_dir / "best.weights.h5"),
+                    monitor=monitor,
+                    save_best_only=True,
+                    save_weights_only=True,
+                )
+            )
+        if self.tensorboard:
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
+        return callbacks
+
+    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
+        """Trains `model` on `train = (x, y)`, validating on `val`; returns the history dict."""
+        raise NotImplementedError
+
+    def evaluate(self, model, x, y) -> dict[str, float]:
+        """Loss and metrics of the trained model on `(x, y)`."""
+        raise NotImplementedError

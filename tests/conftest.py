@@ -1,0 +1,49 @@
+"""Shared fixtures: configs composed in-process and tiny data, so each test runs in seconds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from llexp.api import compose
+
+# The smallest real run: 8x8 digits, a width-4 LeNet, one epoch, no progress bar.
+TINY = [
+    "dataset=digits",
+    "dataset.subset=300",
+    "model.width=4",
+    "model.dense_units=8",
+    "trainer.epochs=1",
+    "trainer.batch_size=64",
+    "trainer.verbose=0",
+]
+
+
+@pytest.fixture
+def tiny_cfg():
+    """Composes the tiny config plus any extra overrides."""
+
+    def make(*overrides: str):
+        return compose(*TINY, *overrides)
+
+    return make
+
+
+def write_npz(path, shape=(12, 12), n_train=60, n_test=20, num_classes=3, dtype="uint8", seed=0):
+    """Writes an .npz in llexp's format with learnable classes (class k is brighter)."""
+    rng = np.random.default_rng(seed)
+
+    def part(n):
+        y = np.arange(n) % num_classes
+        x = rng.random((n, *shape)) * 0.3 + (y / num_classes).reshape(-1, *[1] * len(shape))
+        x = np.clip(x, 0, 1)
+        return ((x * 255).astype("uint8") if dtype == "uint8" else x.astype(dtype)), y
+
+    (x_train, y_train), (x_test, y_test) = part(n_train), part(n_test)
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return path
+
+
+@pytest.fixture
+def npz_file(tmp_path):
+    return write_npz(tmp_path / "tiny.npz")

@@ -1,0 +1,85 @@
+"""Every config option composes and instantiates; config mistakes fail with one clear line."""
+
+from pathlib import Path
+
+import keras
+import pytest
+
+from llexp.api import compose
+from llexp.errors import LlexpError, instantiate
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+def options(group):
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+def test_defaults_are_those_the_docs_promise():
+    cfg = compose()
+    assert cfg.model._target_ == "llexp.models.LeNet"
+    assert cfg.dataset.name == "mnist"
+    assert cfg.trainer._target_ == "llexp.trainers.FitTrainer"
+    assert cfg.optimizer._target_ == "keras.optimizers.Adam"
+    assert cfg.model.num_classes == 10  # interpolated from the dataset, not copied
+
+
+@pytest.mark.parametrize("option", options("dataset"))
+def test_every_dataset_composes_and_describes_itself(option, npz_file):
+    extra = [f"dataset.path={npz_file}"] if option == "npz" else []
+    source = instantiate(compose(f"dataset={option}", *extra).dataset)
+    assert len(source.input_shape) == 3
+    assert source.num_classes >= 2
+    assert len(source.class_names) == source.num_classes
+
+
+@pytest.mark.parametrize("option", options("model"))
+def test_every_model_composes_and_builds(option):
+    family = instantiate(compose(f"model={option}", "dataset=digits", "model.width=4").model)
+    assert isinstance(family.build((8, 8, 1)), keras.Model)
+
+
+@pytest.mark.parametrize("option", options("trainer"))
+def test_every_trainer_composes(option):
+    trainer = instantiate(compose(f"trainer={option}").trainer)
+    assert trainer.epochs >= 1 and trainer.batch_size >= 1
+
+
+@pytest.mark.parametrize("option", options("optimizer"))
+def test_every_optimizer_composes(option):
+    optimizer = instantiate(compose(f"optimizer={option}").optimizer)
+    assert isinstance(optimizer, keras.optimizers.Optimizer)
+    assert float(optimizer.learning_rate) > 0
+
+
+def test_fashion_mnist_carries_its_class_names():
+    source = instantiate(compose("dataset=fashion_mnist").dataset)
+    assert source.class_names[0] == "T-shirt/top" and source.class_names[-1] == "Ankle boot"
+
+
+def test_missing_required_value_is_one_clear_line():
+    with pytest.raises(LlexpError, match=r"dataset.path is required: pass dataset.path="):
+        instantiate(compose("dataset=npz").dataset)
+
+
+def test_unknown_model_argument_is_one_clear_line():
+    with pytest.raises(LlexpError, match="unexpected keyword argument 'foo'"):
+        instantiate(compose("+model.foo=1").model)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model.activation=relux", "model.activation='relux' is not known"),
+        ("model.dropout=1.5", r"model.dropout=1.5 must be in \[0, 1\)"),
+        ("model.width=0", "model.width=0 must be at least 1"),
+    ],
+)
+def test_bad_model_values_fail_when_instantiated(override, message):
+    with pytest.raises(LlexpError, match=message):
+        instantiate(compose(override).model)
+
+
+def test_bad_trainer_values_fail_when_instantiated():
+    with pytest.raises(LlexpError, match="trainer.epochs=0"):
+        instantiate(compose("trainer.epochs=0").trainer)

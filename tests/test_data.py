@@ -1,0 +1,175 @@
+"""Loaders: npz and digits offline, the keras.datasets loaders on files in their real formats."""
+
+import gzip
+import pickle
+
+import numpy as np
+import pytest
+
+from llexp.data import DigitsDataset, KerasDataset, NpzDataset, batches
+from llexp.errors import LlexpError
+
+from conftest import write_npz
+
+
+def test_npz_grayscale_uint8_is_scaled_and_gets_a_channel(npz_file):
+    source = NpzDataset(npz_file, num_classes=3, val_split=0.25, seed=0)
+    assert source.input_shape == (12, 12, 1)  # read from the header, before loading
+    data = source.load()
+    assert data.x_train.shape == (45, 12, 12, 1) and data.x_val.shape == (15, 12, 12, 1)
+    assert data.x_test.shape == (20, 12, 12, 1)
+    assert data.x_train.dtype == np.float32 and 0.0 <= data.x_train.min() <= data.x_train.max() <= 1
+    assert np.bincount(data.y_val).tolist() == [5, 5, 5]  # stratified
+
+
+def test_npz_rgb_float_is_kept(tmp_path):
+    path = write_npz(tmp_path / "rgb.npz", shape=(8, 8, 3), dtype="float32")
+    data = NpzDataset(path, num_classes=3, val_split=6, seed=0).load()
+    assert data.input_shape == (8, 8, 3) and len(data.x_val) == 6
+    raw = np.load(path)["x_test"]
+    np.testing.assert_array_equal(data.x_test, raw)
+
+
+def test_split_and_subset_are_seeded(npz_file):
+    a = NpzDataset(npz_file, num_classes=3, subset=30, seed=1).load()
+    b = NpzDataset(npz_file, num_classes=3, subset=30, seed=1).load()
+    c = NpzDataset(npz_file, num_classes=3, subset=30, seed=2).load()
+    assert len(a.x_train) + len(a.x_val) == 30
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    assert not np.array_equal(a.x_train, c.x_train)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing.npz", "missing.npz: no such file"),
+        (
+            lambda p: [(p / "bad.npz").write_text("not a zip")] and p / "bad.npz",
+            "not a readable .npz",
+        ),
+        (
+            lambda p: np.savez(p / "k.npz", x_train=np.zeros((2, 4, 4))) or p / "k.npz",
+            "lacks y_train, x_test, y_test",
+        ),
+    ],
+)
+def test_bad_dataset_path_is_one_clear_line(tmp_path, make, message):
+    with pytest.raises(LlexpError, match=message) as error:
+        NpzDataset(make(tmp_path), num_classes=3)
+    assert "\n" not in str(error.value)
+
+
+def test_labels_beyond_num_classes_are_refused(npz_file):
+    with pytest.raises(LlexpError, match="set dataset.num_classes=3"):
+        NpzDataset(npz_file, num_classes=2).load()
+
+
+def test_float_images_outside_unit_range_are_refused(tmp_path):
+    path = tmp_path / "f.npz"
+    x = np.full((4, 4, 4), 3.0, "float32")
+    np.savez(path, x_train=x, y_train=np.arange(4) % 2, x_test=x, y_test=np.arange(4) % 2)
+    with pytest.raises(LlexpError, match=r"float images must lie in \[0, 1\]"):
+        NpzDataset(path, num_classes=2, val_split=0).load()
+
+
+def test_digits_loads_offline_with_a_test_split():
+    data = DigitsDataset(val_split=0.1, test_split=0.2, seed=0).load()
+    assert data.input_shape == (8, 8, 1) and data.num_classes == 10
+    assert len(data.x_train) + len(data.x_val) + len(data.x_test) == 1797
+    assert len(data.x_test) == 360
+    assert 0.0 <= data.x_train.min() and data.x_train.max() == 1.0
+
+
+def test_batches_shuffle_with_the_seed():
+    x, y = np.arange(20, dtype="float32"), np.arange(20)
+    first = [b[1].numpy().tolist() for b in batches(x, y, 5, shuffle=True, seed=3)]
+    again = [b[1].numpy().tolist() for b in batches(x, y, 5, shuffle=True, seed=3)]
+    assert first == again and sorted(sum(first, [])) == list(range(20))
+    assert [b[1].numpy().tolist() for b in batches(x, y, 5)][0] == [0, 1, 2, 3, 4]
+
+
+# --- keras.datasets loaders, fed files in each dataset's real on-disk format -----------------
+
+
+def fake_get_file(monkeypatch, module, path):
+    monkeypatch.setattr(f"keras.src.datasets.{module}.get_file", lambda *a, **k: str(path))
+
+
+def test_mnist_loader_reads_the_real_npz_format(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    arrays = {k: rng.integers(0, 256, (30, 28, 28), dtype="uint8") for k in ("x_train", "x_test")}
+    arrays |= {k: np.arange(30, dtype="uint8") % 10 for k in ("y_train", "y_test")}
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    fake_get_file(monkeypatch, "mnist", tmp_path / "mnist.npz")
+    data = KerasDataset("mnist", [28, 28, 1], 10, val_split=10, seed=0).load()
+    assert data.x_train.shape == (20, 28, 28, 1) and len(data.x_val) == 10
+    np.testing.assert_allclose(data.x_test[..., 0], arrays["x_test"] / 255.0, rtol=1e-6)
+
+
+def test_fashion_mnist_loader_reads_the_real_idx_gz_format(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (20, 28, 28), dtype="uint8")
+    labels = np.arange(20, dtype="uint8") % 10
+    files = {}
+    for name, header, payload in [
+        ("train-labels", 8, labels),
+        ("train-images", 16, images),
+        ("t10k-labels", 8, labels),
+        ("t10k-images", 16, images),
+    ]:
+        files[name] = tmp_path / f"{name}.gz"
+        with gzip.open(files[name], "wb") as f:
+            f.write(bytes(header) + payload.tobytes())
+    monkeypatch.setattr(
+        "keras.src.datasets.fashion_mnist.get_file",
+        lambda fname, **k: str(files[fname.split("-idx")[0]]),
+    )
+    data = KerasDataset("fashion_mnist", [28, 28, 1], 10, val_split=0, seed=0).load()
+    assert data.x_train.shape == (20, 28, 28, 1) and data.y_test.tolist() == labels.tolist()
+
+
+def test_cifar10_loader_reads_the_real_pickled_batches(tmp_path, monkeypatch):
+    root = tmp_path / "cifar-10-batches-py"
+    root.mkdir()
+    for i, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+        batch = {
+            b"data": np.full((10000, 3072), 40 * i, dtype="uint8"),
+            b"labels": list(range(10)) * 1000,
+        }
+        (root / name).write_bytes(pickle.dumps(batch))
+    # keras downloads a tar.gz and extracts it to exactly this folder of 5+1 batches of 10000
+    fake_get_file(monkeypatch, "cifar10", tmp_path)
+    data = KerasDataset("cifar10", [32, 32, 3], 10, val_split=0.1, subset=200, seed=0).load()
+    assert data.input_shape == (32, 32, 3) and len(data.x_train) == 180
+    assert data.y_test.shape == (10000,)
+    np.testing.assert_allclose(data.x_test, 200 / 255.0, rtol=1e-6)  # from test_batch
+
+
+def test_offline_download_says_what_failed_and_what_to_do(monkeypatch):
+    def offline(*args, **kwargs):
+        raise Exception(
+            "URL fetch failure on https://example/mnist.npz: None -- [Errno -3] "
+            "Temporary failure in name resolution"
+        )
+
+    monkeypatch.setattr("keras.src.datasets.mnist.get_file", offline)
+    monkeypatch.setenv("KERAS_HOME", "/somewhere/keras")
+    with pytest.raises(LlexpError) as error:
+        KerasDataset("mnist", [28, 28, 1], 10).load()
+    message = str(error.value)
+    assert "\n" not in message
+    assert "could not download dataset mnist into /somewhere/keras/datasets" in message
+    assert "dataset=digits" in message and "dataset=npz dataset.path=" in message
+
+
+def test_image_shape_mismatch_is_caught(tmp_path, monkeypatch):
+    np.savez(
+        tmp_path / "m.npz",
+        x_train=np.zeros((4, 8, 8), "uint8"),
+        y_train=np.arange(4),
+        x_test=np.zeros((4, 8, 8), "uint8"),
+        y_test=np.arange(4),
+    )
+    fake_get_file(monkeypatch, "mnist", tmp_path / "m.npz")
+    with pytest.raises(LlexpError, match="fix dataset.image_shape"):
+        KerasDataset("mnist", [28, 28, 1], 10, val_split=0).load()
