@@ -5,7 +5,8 @@ Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_m
 
 import os
 
-# Quiet TensorFlow's C++ start-up chatter unless the user asked for it.
+# Quiet TensorFlow's C++ warnings unless the user set a level. (TF 2.21 still prints a few lines
+# before its logging starts, e.g. about oneDNN and CUDA; no setting silences those.)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
