@@ -129,25 +129,25 @@ def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str) ->
 def reconstructions(x, outputs, size: int, path: Path, title: str) -> None:
     """A `size` x `size` grid of cells, each a test image with its reconstruction beneath it.
 
-    The cells are tiled into one picture (one `imshow`, fast even for a large grid), separated by
-    mid-gray lines that stand out on both black and white backgrounds.
+    The cells are tiled into one picture (one `imshow`, fast even for a large grid): mid-gray
+    lines, which stand out on black and white backgrounds alike, part an image from its
+    reconstruction (thin) and one cell from the next (thick).
     """
     count = min(size * size, len(x))
     h, w, c = x.shape[1:]
     rows = math.ceil(count / size)
-    pad = max(1, h // 8)
-    cell_h, cell_w = 2 * h + pad, w + pad
+    gap, pad = max(1, h // 16), max(2, h // 4)
+    cell_h, cell_w = 2 * h + gap + pad, w + pad
     canvas = np.full((rows * cell_h + pad, size * cell_w + pad, c), 0.5, dtype="float32")
     for i in range(count):
         top, left = pad + (i // size) * cell_h, pad + (i % size) * cell_w
         canvas[top : top + h, left : left + w] = x[i]
-        canvas[top + h : top + 2 * h, left : left + w] = outputs[i]
-    width = min(16.0, 1.0 + 1.0 * size)
-    height = width * canvas.shape[0] / canvas.shape[1] + 1.0
-    fig, ax = plt.subplots(figsize=(width + 1.6, height))
+        canvas[top + h + gap : top + 2 * h + gap, left : left + w] = outputs[i]
+    inches = 10.0 / max(canvas.shape[:2])  # the longer side 10 inches, whatever the grid
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] * inches + 2.0, canvas.shape[0] * inches + 1.0))
     show(ax, canvas)
     # Label each row of images on the left: the input, then its reconstruction.
-    ticks = [pad + r * cell_h + h * k + h / 2 for r in range(rows) for k in (0, 1)]
+    ticks = [pad + r * cell_h + (h + gap) * k + h / 2 for r in range(rows) for k in (0, 1)]
     ax.set_yticks(ticks, ["test image", "reconstruction"] * rows, fontsize=8)
     ax.set_title(f"{title}\n{count} test images, each above its reconstruction")
     fig.tight_layout()
