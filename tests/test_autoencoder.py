@@ -2,8 +2,10 @@
 separately saved encoder, and that it learns more than the mean image."""
 
 import json
+from pathlib import Path
 
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -140,6 +142,7 @@ def test_run_folder_holds_reconstructions_and_the_encoder(trained):
     assert_drawn(out / "reconstructions.png")
     assert_drawn(out / "history.png")
     assert not {"samples.png", "confusion_matrix.csv"} & names  # no labels drawn
+    assert plt.get_fignums() == []  # every figure closed once saved
 
 
 def test_metrics_report_reconstruction_error_far_below_the_mean_image(trained):
@@ -162,6 +165,18 @@ def test_encoder_reloads_and_predicts_exactly_like_the_trained_one(trained):
     np.testing.assert_array_equal(encoder.predict(x, verbose=0), cut.predict(x, verbose=0))
     whole = load_model(out)
     np.testing.assert_array_equal(whole.predict(x, verbose=0), result.model.predict(x, verbose=0))
+
+
+TRAINERS = sorted(p.stem for p in (Path(__file__).parents[1] / "conf" / "trainer").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("trainer", TRAINERS)
+def test_every_trainer_trains_it_on_the_images_alone(trainer, tmp_path):
+    from llexp.api import compose
+
+    result = run(compose(*TINY_AE, f"trainer={trainer}", "trainer.verbose=0"), tmp_path)
+    assert set(result.history) >= {"loss", "mse", "val_loss", "val_mse"}
+    assert result.metrics["test_mse"] == pytest.approx(result.metrics["test_loss"], rel=1e-4)
 
 
 def test_rgb_images_train_with_a_bottleneck(tmp_path):
