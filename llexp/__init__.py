@@ -1,6 +1,7 @@
 """llexp: configuration-driven deep-learning experiments on Keras 3 and Hydra.
 
-Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_model_on`, `run`.
+Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_model_on`,
+`make_autoencoder_model`, `fit_model_cifar10`, `run`.
 """
 
 import os
@@ -14,6 +15,8 @@ __version__ = "0.1.0"
 _API = {
     "make_lenet_model": "llexp.api",
     "fit_model_on": "llexp.api",
+    "make_autoencoder_model": "llexp.api",
+    "fit_model_cifar10": "llexp.api",
     "compose": "llexp.api",
     "run": "llexp.run",
     "load_model": "llexp.artifacts",

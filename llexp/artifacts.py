@@ -6,6 +6,8 @@ half-written file behind.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import platform
@@ -27,6 +29,13 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: dict) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")
+
+
+def write_csv(path: Path, rows: list[list]) -> None:
+    """Writes `rows` (the first one the header) to `path` as CSV, atomically."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    write_text(path, text.getvalue())
 
 
 def save_model(model, out_dir: Path, stem: str = "model") -> None:

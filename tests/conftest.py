@@ -47,3 +47,13 @@ def write_npz(path, shape=(12, 12), n_train=60, n_test=20, num_classes=3, dtype=
 @pytest.fixture
 def npz_file(tmp_path):
     return write_npz(tmp_path / "tiny.npz")
+
+
+def assert_drawn(path, min_bytes=5_000):
+    """A figure file that exists and shows something: not tiny, and not one flat colour."""
+    from matplotlib.image import imread
+
+    assert path.is_file(), f"{path.name} was not written"
+    assert path.stat().st_size > min_bytes, f"{path.name} is only {path.stat().st_size} bytes"
+    pixels = imread(path)[..., :3]
+    assert pixels.var() > 1e-3, f"{path.name} is blank"

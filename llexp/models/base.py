@@ -69,3 +69,24 @@ class ImageModel:
     def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
         """Writes the family's figures into `out_dir`; returns extra metrics for metrics.json."""
         return {}
+
+
+def keras_loss(key: str, name: str) -> keras.losses.Loss:
+    """A built-in Keras loss object from a name: an alias (`mse`, `binary_crossentropy`, `mae`,
+    `huber`, ...) or a class name (`MeanSquaredError`).
+
+    The object, not the alias's function: it reduces to one number per batch, as every trainer
+    expects, and being built in, `model.to_json()` of a compiled model reloads without custom
+    objects. An alias's class is the CamelCase of its function's name (binary_crossentropy ->
+    BinaryCrossentropy).
+    """
+    try:
+        found = keras.losses.get(name)
+        if not isinstance(found, keras.losses.Loss):
+            found = keras.losses.get("".join(p.title() for p in found.__name__.split("_")))
+    except (ValueError, TypeError, AttributeError) as error:
+        raise LlexpError(
+            f"{key}={name!r} is not a Keras loss; use e.g. mse, binary_crossentropy, mae, huber "
+            f"or a keras.losses class name ({error})"
+        ) from error
+    return found

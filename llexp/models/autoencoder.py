@@ -1,0 +1,197 @@
+"""The convolutional autoencoder (seeds: "Autoencoder", "make_autoencoder_model")."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+from llexp import artifacts, figures
+from llexp.errors import LlexpError
+from llexp.models.base import ImageModel, check_choice, keras_loss
+
+
+def halvings(size: int) -> int:
+    """How many times `size` can be halved exactly (28 -> 2: 14, 7)."""
+    return (size & -size).bit_length() - 1
+
+
+class Autoencoder(ImageModel):
+    """Convolutional autoencoder, trained to reproduce its input (targets are the images).
+
+    Encoder: `depth` blocks of conv -> (batch norm) -> activation -> (dropout) -> max-pool, each
+    halving height and width; optionally a dense bottleneck (flatten -> dense layers -> embedding
+    -> dense layers -> reshape, the "CNN -> MLP -> embedding -> MLP -> CNN" shape). Decoder: the
+    blocks mirrored, with upsampling doubling the size back, then a conv to the input's channels.
+    The encoder's last layer is named "embedding", so the trained encoder can be cut out as
+    `keras.Model(model.input, model.get_layer("embedding").output)`.
+
+    Args:
+        width: filters of the first encoder block (when `filters` is not given).
+        depth: number of encoder blocks; image height and width must be divisible by 2**depth.
+        growth: filter multiplier from one block to the next.
+        filters: one filter count per encoder block (replaces `width` and `growth`).
+        kernel_size: conv kernel size.
+        activation: any Keras activation name, for every hidden layer.
+        batch_norm: batch normalisation after each conv (on by default: on 8x8 digits, 5 epochs
+            of 11 steps reach test MSE 0.043 with it and 0.070 without).
+        dropout: dropout rate after each block's activation (0 for none).
+        bottleneck: sizes of the dense layers between encoder and decoder, the last being the
+            embedding size; `None` keeps the convolutional code.
+        last_activation: activation of the output layer (sigmoid for images in [0, 1]).
+        loss: any Keras loss name (mse, binary_crossentropy, mae, ...).
+        visualization_size: reconstructions.png shows `visualization_size**2` test images.
+    """
+
+    name = "autoencoder"
+
+    def __init__(
+        self,
+        width: int = 32,
+        depth: int = 2,
+        growth: float = 0.5,
+        filters: list[int] | None = None,
+        kernel_size: int = 3,
+        activation: str = "relu",
+        batch_norm: bool = True,
+        dropout: float = 0.0,
+        bottleneck: list[int] | int | None = None,
+        last_activation: str = "sigmoid",
+        loss: str = "mse",
+        visualization_size: int = 8,
+    ):
+        if depth < 0:
+            raise LlexpError(f"model.depth={depth} must be 0 or more")
+        if growth <= 0:
+            raise LlexpError(f"model.growth={growth} must be positive")
+        if not 0.0 <= dropout < 1.0:
+            raise LlexpError(f"model.dropout={dropout} must be in [0, 1)")
+        for key, value in [("width", width), ("kernel_size", kernel_size)]:
+            if int(value) < 1:
+                raise LlexpError(f"model.{key}={value} must be at least 1")
+        if int(visualization_size) < 1:
+            raise LlexpError(f"model.visualization_size={visualization_size} must be at least 1")
+        if filters is not None:
+            filters = positive_list("filters", filters)
+            if len(filters) != depth:
+                raise LlexpError(
+                    f"model.filters={filters} gives {len(filters)} blocks but model.depth={depth}"
+                    f"; give one filter count per block, or set model.depth={len(filters)}"
+                )
+        if bottleneck is not None:
+            bottleneck = positive_list("bottleneck", bottleneck)
+        if depth == 0 and bottleneck is None:
+            raise LlexpError(
+                "model.depth=0 with model.bottleneck=null leaves nothing to compress the images; "
+                "use model.depth>=1 or a bottleneck such as model.bottleneck=[32]"
+            )
+        check_choice("model.activation", activation, keras.activations.get)
+        check_choice("model.last_activation", last_activation, keras.activations.get)
+        keras_loss("model.loss", loss)  # fails now, not after the data has loaded
+        self.width, self.depth, self.growth, self.kernel_size = width, depth, growth, kernel_size
+        self.filters = filters or [max(1, round(width * growth**i)) for i in range(depth)]
+        self.activation, self.batch_norm, self.dropout = activation, batch_norm, dropout
+        self.bottleneck, self.last_activation = bottleneck, last_activation
+        self.loss_name, self.visualization_size = loss, int(visualization_size)
+
+    def check(self, input_shape) -> None:
+        """Every max-pool halves and every upsampling doubles, so sizes must divide by 2**depth."""
+        fits = min(halvings(int(s)) for s in input_shape[:2])
+        if self.depth > fits:
+            size = "x".join(str(s) for s in input_shape[:2])
+            raise LlexpError(
+                f"model.depth={self.depth} does not fit {size} images: the autoencoder halves "
+                f"height and width {self.depth} times and doubles them back, so both must be "
+                f"divisible by 2**{self.depth}={2**self.depth}; the largest depth that fits is "
+                f"{fits}; use model.depth<={fits}"
+            )
+
+    def describe(self) -> str:
+        code = f" bottleneck={self.bottleneck}" if self.bottleneck else ""
+        return f"{self.name} depth={self.depth} filters={self.filters}{code} loss={self.loss_name}"
+
+    def block(self, x, filters: int, name: str):
+        x = layers.Conv2D(
+            filters, self.kernel_size, padding="same", use_bias=not self.batch_norm, name=name
+        )(x)
+        if self.batch_norm:
+            # Moving statistics that settle within tens of steps (Keras's 0.99 needs hundreds):
+            # short runs on small data are otherwise evaluated with unsettled statistics.
+            x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+        x = layers.Activation(self.activation, name=f"{name}_act")(x)
+        if self.dropout:
+            x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)
+        return x
+
+    def __call__(self, inputs):
+        self.check(tuple(inputs.shape[1:]))
+        x = inputs
+        for i, filters in enumerate(self.filters):
+            x = self.block(x, filters, f"encoder{i + 1}")
+            last = i == self.depth - 1 and not self.bottleneck
+            x = layers.MaxPooling2D(2, name="embedding" if last else f"encoder{i + 1}_pool")(x)
+        if self.bottleneck:
+            code_shape = tuple(x.shape[1:])
+            x = layers.Flatten(name="flatten")(x)
+            for i, units in enumerate(self.bottleneck[:-1]):
+                x = layers.Dense(units, activation=self.activation, name=f"dense{i + 1}")(x)
+            x = layers.Dense(self.bottleneck[-1], name="embedding")(x)  # linear code
+            for i, units in enumerate(reversed(self.bottleneck[:-1])):
+                x = layers.Dense(units, activation=self.activation, name=f"undense{i + 1}")(x)
+            x = layers.Dense(math.prod(code_shape), activation=self.activation, name="unflat")(x)
+            x = layers.Reshape(code_shape, name="reshape")(x)
+        for i, filters in enumerate(reversed(self.filters)):
+            x = self.block(x, filters, f"decoder{i + 1}")
+            x = layers.UpSampling2D(2, name=f"decoder{i + 1}_up")(x)
+        # float32 output keeps reconstructions exact under mixed precision.
+        return layers.Conv2D(
+            inputs.shape[-1],
+            self.kernel_size,
+            padding="same",
+            activation=self.last_activation,
+            dtype="float32",
+            name="reconstruction",
+        )(x)
+
+    def loss(self):
+        return keras_loss("model.loss", self.loss_name)
+
+    def metrics(self):
+        return [keras.metrics.MeanSquaredError(name="mse")]
+
+    def targets(self, x, y):
+        return x
+
+    def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
+        """reconstructions.png, the encoder as its own model, and the mean-image baseline."""
+        shown = data.x_test[: self.visualization_size**2]
+        outputs = model.predict(shown, verbose=0)
+        figures.reconstructions(
+            shown, outputs, self.visualization_size, out_dir / "reconstructions.png", title
+        )
+        encoder = encoder_of(model)
+        artifacts.save_model(encoder, out_dir, "encoder")
+        # Predicting the mean training image for every test image: the MSE to beat.
+        baseline = np.mean((data.x_test - data.x_train.mean(axis=0)) ** 2)
+        return {"baseline_mse": float(baseline), "embedding_shape": list(encoder.output_shape[1:])}
+
+
+def encoder_of(model: keras.Model) -> keras.Model:
+    """The trained encoder of an autoencoder: its input up to the "embedding" layer."""
+    return keras.Model(model.input, model.get_layer("embedding").output, name="encoder")
+
+
+def positive_list(key: str, value) -> list[int]:
+    """A list of positive ints from the config (a single number is a list of one)."""
+    try:
+        values = [int(v) for v in ([value] if isinstance(value, (int, float)) else value)]
+    except (TypeError, ValueError):
+        values = []
+    if not values or min(values) < 1:
+        raise LlexpError(
+            f"model.{key}={value} must be a list of positive sizes, e.g. model.{key}=[32,16]"
+        )
+    return values
