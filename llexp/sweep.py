@@ -49,6 +49,7 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        log.info("TensorFlow uses %d intra-op and %d inter-op threads", threads, threads)
     gpus = tf.config.list_physical_devices("GPU")  # lists without starting the runtime
     if gpus and wanted.get("one_gpu_per_job") and job_num is not None and len(gpus) > 1:
         gpus = [gpus[job_num % len(gpus)]]
