@@ -13,7 +13,7 @@ from pathlib import Path
 
 from llexp.artifacts import write_text
 from llexp.errors import LlexpError
-from llexp.review.runs import Run, find_runs, ranked, swept_keys
+from llexp.review.runs import Run, as_number, find_runs, ranked, swept_keys
 
 DEFAULT_METRICS = ("val_accuracy", "val_loss", "test_accuracy", "test_loss")
 SHOWN = ("epochs", "params")  # table columns after status; then val_*, test_*, train_seconds
@@ -78,7 +78,7 @@ def fmt(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3e}"
     return str(value)
 
 
@@ -89,8 +89,9 @@ def table_row(run: Run, columns: list[str], swept: list[str]) -> list[str]:
             row.append(run.name)
         elif column == "status":
             row.append(run.status)
-        elif column in swept:
-            row.append(run.overrides.get(column, ""))
+        elif column in swept:  # 0.002028610270165406 -> 0.002029 (summary.csv keeps all digits)
+            value = as_number(run.overrides.get(column, ""))
+            row.append(fmt(value) if isinstance(value, float) else value)
         else:
             row.append(fmt(run.metrics.get(column)))
     return row

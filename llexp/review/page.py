@@ -39,7 +39,10 @@ def table(columns: list[str], rows: list[list[str]], runs: list[Run]) -> str:
             1,
         )
         body.append(f'<tr class="{html.escape(run.status)}">{cells}</tr>')
-    return f'<table id="runs"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (
+        f'<div class="scroll"><table id="runs"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def run_section(run: Run, metric: str) -> str:

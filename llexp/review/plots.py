@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from llexp.artifacts import plt, save_figure
 from llexp.review.runs import Run, as_number, lower_is_better
@@ -94,13 +95,16 @@ def curves(runs: list[Run], swept: list[str], path: Path) -> Path:
     """Each history column (loss, accuracy, val_...) in its panel, one line per run."""
     names = list(dict.fromkeys(k for r in runs for k in r.history if k != "learning_rate"))
     names.sort(key=lambda k: (k.removeprefix("val_"), k.startswith("val_")))
+    legend_rows = (min(len(runs), 16) + 2) // 3
     fig, axes = plt.subplots(
-        1, len(names), figsize=(4.5 * len(names), 4.2), squeeze=False, sharex=True
+        1, len(names), figsize=(4.5 * len(names), 4.2 + 0.22 * legend_rows), squeeze=False
     )
     colors = plt.get_cmap("tab10" if len(runs) <= 10 else "viridis")
     for n, run in enumerate(runs):
         color = colors(n if len(runs) <= 10 else n / max(1, len(runs) - 1))
-        tag = ", ".join(f"{k.split('.')[-1]}={run.overrides.get(k, '')}" for k in swept)
+        tag = ", ".join(
+            f"{k.split('.')[-1]}={label(as_number(run.overrides.get(k, '')))}" for k in swept
+        )
         for ax, name in zip(axes[0], names, strict=True):
             if name in run.history:
                 ys = run.history[name]
@@ -108,10 +112,17 @@ def curves(runs: list[Run], swept: list[str], path: Path) -> Path:
                         label=f"{run.name} {tag}".strip())  # fmt: skip
     for ax, name in zip(axes[0], names, strict=True):
         ax.set(xlabel="epoch", title=name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        values = [v for line in ax.get_lines() for v in line.get_ydata() if np.isfinite(v)]
+        if "loss" in name and values and min(values) > 0 and max(values) / min(values) > 20:
+            ax.set_yscale("log")  # one diverging run must not flatten all the others
         ax.grid(alpha=0.3)
-    if len(runs) <= 16:
-        axes[0][-1].legend(fontsize=7, loc="best")
+    top = 1.0
+    if len(runs) <= 16:  # below the panels, so that it hides no curve
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+        top = 0.22 * legend_rows / fig.get_figheight() + 0.02
     fig.suptitle(f"training curves of {len(runs)} runs")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, top if top < 1 else 0, 1, 1))
     save_figure(fig, path)
     return path
