@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import time
 import traceback
@@ -30,8 +29,9 @@ def app(cfg: DictConfig) -> float | None:
     """One job. Returns the metric named by `cfg.objective`, for sweepers such as Optuna.
 
     A single run that fails stops the command (one line and exit status 2 for a user's mistake).
-    A job of a multirun that fails is logged at once and the sweep goes on; it returns NaN, which
-    Optuna records as a failed trial, and the sweep ends with exit status 1.
+    A job of a multirun that fails is logged at once and the sweep goes on; it returns None, which
+    the Optuna sweeper records as a failed trial (NaN would crash it: it tells Optuna FAIL *with*
+    the NaN value, which Optuna refuses), and the sweep ends with exit status 1.
     """
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
@@ -57,7 +57,7 @@ def app(cfg: DictConfig) -> float | None:
         )
         if multirun:  # keep the sweep going; the callback reports failures at its end
             log.error("%s FAILED: %s", job, message)
-            return math.nan
+            return None
         if user_mistake:  # the user's mistake: one line says what and how to fix it
             log.error("%s", message)
             raise SystemExit(2) from None
@@ -73,7 +73,7 @@ def app(cfg: DictConfig) -> float | None:
     if objective not in result.metrics:
         names = [k for k, v in result.metrics.items() if isinstance(v, float)]
         log.warning("objective=%s is not a metric of this run; it has %s", objective, names)
-        return math.nan
+        return None
     return result.metrics[objective]
 
 

@@ -102,3 +102,27 @@ def test_optuna_search_with_sqlite_storage_resumes(tmp_path):
         metrics = status(folder)
         assert trial.value == pytest.approx(metrics["val_accuracy"])  # the objective returned
         assert metrics["config"]["model"]["depth"] == trial.params["model.depth"]
+
+
+def test_failed_optuna_trials_are_recorded_and_the_search_goes_on(tmp_path):
+    done = llexp(
+        "hparams_search=lenet_optuna",
+        "hydra.sweeper.sampler.seed=2",  # proposes depth 1, 4, 4: one trial fits, two do not
+        "model.depth=choice(1,4)",
+        "model.width=4",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.storage=null",
+        "hydra.sweep.dir=sweep",
+        cwd=tmp_path,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-3000:]  # ran to its end, and says trials failed
+    assert out.count("Failed experiment: Return value must be float-castable") == 2
+    assert "2 of 3 jobs failed" in out
+    assert [status(tmp_path / "sweep" / j)["status"] for j in "012"] == [
+        "completed",
+        "failed",
+        "failed",
+    ]
+    results = (tmp_path / "sweep" / "optimization_results.yaml").read_text()
+    assert "model.depth: 1" in results  # the best of the trials that completed
