@@ -14,6 +14,8 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from llexp.errors import LlexpError
+
 log = logging.getLogger("llexp")
 
 # Keys that do not change a run's result, so a completed run still counts with other values.
@@ -39,13 +41,17 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
     """
     global _applied
     wanted = OmegaConf.to_container(resources, resolve=True)
+    threads = wanted.get("threads")
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise LlexpError(f"resources.threads={threads} must be a positive integer or null")
     if _applied is not None:
         if wanted != _applied:
             log.warning("resources=%s ignored: this process already runs with %s", wanted, _applied)
         return
     import tensorflow as tf
 
-    threads = wanted.get("threads")
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))

@@ -128,3 +128,9 @@ def test_run_and_sweep_folders_carry_microseconds():
         assert re.search(r"/\d{2}-\d{2}-\d{2}-\d{6}$", a), a  # HH-MM-SS-microseconds
         assert a != b, key  # two commands started within the same second still differ
     assert first.hydra.sweep._get_node("subdir")._value() == "${hydra.job.num}"  # one per job
+
+
+@pytest.mark.parametrize("threads", [0, -2, "four", 1.5])
+def test_bad_thread_counts_are_one_clear_line(threads):
+    with pytest.raises(LlexpError, match="resources.threads=.* must be a positive integer or null"):
+        sweep.configure_tensorflow(OmegaConf.create({"threads": threads}), None)
