@@ -1,16 +1,23 @@
-"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`."""
+"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`.
+
+`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
+import traceback
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
+from llexp import sweep
 from llexp.artifacts import write_json
 from llexp.errors import LlexpError
 
@@ -19,25 +26,65 @@ log = logging.getLogger("llexp")
 
 @hydra.main(version_base="1.3", config_path="pkg://llexp.conf", config_name="config")
 def app(cfg: DictConfig) -> float | None:
-    from llexp.run import run
+    """One job. Returns the metric named by `cfg.objective`, for sweepers such as Optuna.
 
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    A single run that fails stops the command (one line and exit status 2 for a user's mistake).
+    A job of a multirun that fails is logged at once and the sweep goes on; it returns None, which
+    the Optuna sweeper records as a failed trial (NaN would crash it: it tells Optuna FAIL *with*
+    the NaN value, which Optuna refuses), and the sweep ends with exit status 1.
+    """
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    job = f"job {hydra_cfg.job.num} ({','.join(hydra_cfg.overrides.task)})" if multirun else "run"
+    if multirun and cfg.get("skip_completed"):
+        done = sweep.completed_metrics(cfg, out_dir)
+        if done is not None:
+            log.info("%s already completed in %s: skipped", job, out_dir)
+            return done.get(cfg.get("objective"))
+    started = time.perf_counter()
     try:
+        sweep.configure_tensorflow(cfg.resources, hydra_cfg.job.num if multirun else None)
+        from llexp.run import run
+
         result = run(cfg, out_dir)
-    except LlexpError as error:  # the user's mistake: one line says what and how to fix it
-        write_json(out_dir / "metrics.json", {"status": "failed", "error": str(error)})
-        log.error("%s", error)
-        raise SystemExit(2) from None
-    except Exception as error:  # a bug or an environment problem: keep the traceback
-        message = f"{type(error).__name__}: {error}"
-        write_json(out_dir / "metrics.json", {"status": "failed", "error": message})
-        raise
-    return result.metrics.get("val_accuracy")
+    except Exception as error:
+        user_mistake = isinstance(error, LlexpError)
+        message = str(error) if user_mistake else f"{type(error).__name__}: {error}"
+        write_json(
+            out_dir / "metrics.json",
+            {"status": "failed", "error": message, "traceback": traceback.format_exc()},
+        )
+        if multirun:  # keep the sweep going; the callback reports failures at its end
+            log.error("%s FAILED: %s", job, message)
+            return None
+        if user_mistake:  # the user's mistake: one line says what and how to fix it
+            log.error("%s", message)
+            raise SystemExit(2) from None
+        raise  # a bug or an environment problem: keep the traceback
+    rss = sweep.rss_mb()
+    log.info(
+        "%s finished in %.1f s; process memory (VmRSS) %s MB",
+        job,
+        time.perf_counter() - started,
+        f"{rss:.0f}" if rss else "?",
+    )
+    objective = cfg.get("objective")
+    if objective not in result.metrics:
+        names = [k for k, v in result.metrics.items() if isinstance(v, float)]
+        log.warning("objective=%s is not a metric of this run; it has %s", objective, names)
+        return None
+    return result.metrics[objective]
 
 
-def main() -> None:
-    """Console script `llexp`."""
+def main() -> int:
+    """Console script `llexp`: `llexp review ...` reviews run folders, anything else runs Hydra."""
+    if sys.argv[1:2] == ["review"]:
+        from llexp.review import main as review
+
+        return review(sys.argv[2:])
     app()
+    return 1 if sweep.FAILED_JOBS else 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ axis and makes the seeded, stratified validation split.
 
 from __future__ import annotations
 
+import logging
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -18,7 +19,13 @@ from sklearn.model_selection import train_test_split
 
 from llexp.errors import LlexpError
 
+log = logging.getLogger(__name__)
+
 OFFLINE_HINT = "offline alternatives: dataset=digits, or dataset=npz dataset.path=FILE.npz"
+
+# The last decoded dataset, kept so that the jobs of a sweep running in one process read and
+# decode it once. One entry only: a sweep over several datasets does not pile them up in memory.
+_cache: dict[tuple, tuple[np.ndarray, ...]] = {}
 
 
 @dataclass
@@ -66,8 +73,20 @@ class Source:
         """Returns the raw `(x_train, y_train), (x_test, y_test)`; subclasses implement it."""
         raise NotImplementedError
 
-    def load(self) -> Dataset:
-        """Reads, scales and splits the data into a `Dataset`."""
+    def cache_key(self) -> tuple:
+        """What `arrays()` depends on: equal keys read the same arrays (subclasses extend it)."""
+        return (type(self).__name__, self.name)
+
+    def decoded(self) -> tuple[np.ndarray, ...]:
+        """`x_train, y_train, x_test, y_test` scaled and checked, read-only, cached (one entry).
+
+        Read-only, so that no job can change the arrays the next job of a sweep receives.
+        """
+        key = self.cache_key()
+        if key in _cache:
+            log.info("dataset %s: reusing the arrays decoded by an earlier job", self.name)
+            return _cache[key]
+        _cache.clear()
         (x_train, y_train), (x_test, y_test) = self.arrays()
         x_train, x_test = to_images(x_train, self.name), to_images(x_test, self.name)
         y_train, y_test = to_labels(y_train), to_labels(y_test)
@@ -77,6 +96,15 @@ class Source:
                 f"image_shape={list(self.input_shape)}; fix dataset.image_shape"
             )
         check_labels(self.name, self.num_classes, y_train, y_test)
+        arrays = (x_train, y_train, x_test, y_test)
+        for array in arrays:
+            array.setflags(write=False)
+        _cache[key] = arrays
+        return arrays
+
+    def load(self) -> Dataset:
+        """Reads (or reuses), scales and splits the data into a `Dataset`."""
+        x_train, y_train, x_test, y_test = self.decoded()
         if self.subset:
             x_train, y_train = take(x_train, y_train, self.subset, self.seed, "dataset.subset")
         x_train, x_val, y_train, y_val = split(x_train, y_train, self.val_split, self.seed)
@@ -124,6 +152,9 @@ class DigitsDataset(Source):
         self.input_shape = tuple(image_shape)
         self.test_split = test_split
 
+    def cache_key(self) -> tuple:
+        return (*super().cache_key(), self.test_split, self.seed)  # both shape the test split
+
     def arrays(self):
         from sklearn.datasets import load_digits
 
@@ -166,6 +197,10 @@ class NpzDataset(Source):
                 f"dataset.path={path} holds {list(self.input_shape)} images but "
                 f"dataset.image_shape={list(image_shape)}; set dataset.image_shape=null"
             )
+
+    def cache_key(self) -> tuple:
+        stat = self.path.stat()  # a rewritten file is read again
+        return (*super().cache_key(), str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
 
     def arrays(self):
         with np.load(self.path, allow_pickle=False) as f:

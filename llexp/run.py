@@ -7,15 +7,16 @@ the Python API call with a config from `hydra.compose`.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from llexp import artifacts
-from llexp.errors import instantiate
+from llexp.errors import LlexpError, instantiate
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # A sweep runs its jobs one after another in one process: start each from a clean slate.
+    keras.backend.clear_session()
     keras.utils.set_random_seed(cfg.seed)
 
     # Cheap steps first, so mistakes in the config end the run before any data is loaded.
@@ -67,6 +70,7 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
         model, family.loss(), family.metrics(), optimizer, train, val, out_dir, seed=cfg.seed
     )
     train_seconds = time.perf_counter() - started
+    check_finite(history, out_dir, title)
 
     test = trainer.evaluate(model, data.x_test, family.targets(data.x_test, data.y_test))
     log.info("test: %s", ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
@@ -84,7 +88,24 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
         "params": int(sum(keras.ops.size(w) for w in model.trainable_weights)),
         "train_seconds": round(train_seconds, 3),
         "versions": artifacts.versions(),
+        "config": OmegaConf.to_container(cfg, resolve=True),  # what `skip_completed` compares
     }
     artifacts.write_json(out_dir / "metrics.json", metrics)
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
+
+
+def check_finite(history: dict, out_dir: Path, title: str) -> None:
+    """Fails a run whose loss became NaN or infinite (`TerminateOnNaN` stopped it).
+
+    Such a run must not read as completed with NaN metrics. Its history is still plotted, so the
+    folder shows where training diverged.
+    """
+    losses = history.get("loss", [])
+    bad = [i for i, v in enumerate(losses, 1) if not math.isfinite(v)]
+    if bad:
+        artifacts.plot_history(history, out_dir / "history.png", title)
+        raise LlexpError(
+            f"training diverged: the loss became {losses[bad[0] - 1]} at epoch {bad[0]}; "
+            "lower optimizer.learning_rate or set optimizer.clipnorm"
+        )

@@ -1,0 +1,139 @@
+"""What `python -m llexp -m ...` adds around each job: resources, skip-completed, failure report.
+
+Everything here runs in the job's process before `llexp.run` (and so TensorFlow) is imported, or
+in the sweep's parent process (the Hydra callback), and imports TensorFlow only when it must.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from llexp.errors import LlexpError
+
+log = logging.getLogger("llexp")
+
+# Keys that do not change a run's result, so a completed run still counts with other values.
+NOT_RESULT_KEYS = ("skip_completed", "resources", "objective")
+
+# Filled by `ReportFailures` in the sweep's process; `llexp.__main__.main` turns it into the
+# exit status (the callback runs in the parent process even when joblib runs the jobs elsewhere).
+FAILED_JOBS: list[str] = []
+
+_applied: dict | None = None  # the TensorFlow settings this process already runs with
+
+
+def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
+    """Applies `resources` (threads, GPU memory growth, one GPU per job) before TensorFlow runs.
+
+    TensorFlow takes these settings once per process, before its runtime starts. A sweep that runs
+    its jobs in one process (the basic launcher) applies them at its first job; later jobs with
+    the same settings do nothing, and different ones are reported, not silently ignored.
+
+    Args:
+        resources: the config's `resources` node.
+        job_num: Hydra's job number in a multirun (picks the GPU), None for a single run.
+    """
+    global _applied
+    wanted = OmegaConf.to_container(resources, resolve=True)
+    threads = wanted.get("threads")
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise LlexpError(f"resources.threads={threads} must be a positive integer or null")
+    if _applied is not None:
+        if wanted != _applied:
+            log.warning("resources=%s ignored: this process already runs with %s", wanted, _applied)
+        return
+    import tensorflow as tf
+
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        log.info("TensorFlow uses %d intra-op and %d inter-op threads", threads, threads)
+    gpus = tf.config.list_physical_devices("GPU")  # lists without starting the runtime
+    if gpus and wanted.get("one_gpu_per_job") and job_num is not None and len(gpus) > 1:
+        gpus = [gpus[job_num % len(gpus)]]
+        tf.config.set_visible_devices(gpus, "GPU")
+        log.info("job %d uses %s", job_num, gpus[0].name)
+    if wanted.get("gpu_memory_growth"):
+        for gpu in gpus:
+            tf.config.experimental.set_memory_growth(gpu, True)
+    _applied = wanted
+
+
+def result_config(cfg: DictConfig) -> dict:
+    """The resolved config minus the keys that do not change the result (`NOT_RESULT_KEYS`)."""
+    config = OmegaConf.to_container(cfg, resolve=True)
+    return {k: v for k, v in config.items() if k not in NOT_RESULT_KEYS}
+
+
+def completed_metrics(cfg: DictConfig, out_dir: Path) -> dict | None:
+    """The metrics of a run already completed in `out_dir` with the same config, else None.
+
+    llexp compares with the config recorded in metrics.json when the run completed: Hydra has
+    already rewritten `.hydra/config.yaml` with the new job's config before the job starts.
+    """
+    try:
+        metrics = json.loads((out_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if metrics.get("status") != "completed" or "config" not in metrics:
+        return None
+    old = {k: v for k, v in metrics["config"].items() if k not in NOT_RESULT_KEYS}
+    if old != result_config(cfg):
+        log.warning("%s holds a completed run of another config: running this job again", out_dir)
+        return None
+    return metrics
+
+
+def rss_mb() -> float | None:
+    """This process's resident memory (VmRSS) in MB, from /proc (Linux); None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+class ReportFailures(Callback):
+    """Lists a multirun's failed jobs at its end and makes the command's exit status 1.
+
+    Configured under `hydra.callbacks` in conf/config.yaml. It reads the metrics.json files the
+    jobs wrote (jobs may have run in other processes), counting only those written by this sweep.
+    """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        self.started = time.time()
+        FAILED_JOBS.clear()
+        storage = OmegaConf.select(config, "hydra.sweeper.storage", default=None)
+        if isinstance(storage, str) and storage.startswith("sqlite:///"):
+            # sqlite cannot create the folder of its database file.
+            Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        started = getattr(self, "started", 0.0) - 1.0
+        total = 0
+        for path in sorted(sweep_dir.rglob("metrics.json")):
+            if path.stat().st_mtime < started:
+                continue
+            total += 1
+            try:
+                metrics = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if metrics.get("status") == "failed":
+                FAILED_JOBS.append(f"{path.parent}: {metrics.get('error')}")
+        if FAILED_JOBS:
+            log.error(
+                "%d of %d jobs failed:\n  %s", len(FAILED_JOBS), total, "\n  ".join(FAILED_JOBS)
+            )
+        log.info("review the sweep: llexp review %s", sweep_dir)

@@ -1,0 +1,147 @@
+"""`llexp review` on run folders built by hand: completed, failed, incomplete and broken ones."""
+
+import csv
+import json
+import re
+
+import pytest
+
+from llexp.errors import LlexpError
+from llexp.review import main, review
+
+
+def make_run(folder, overrides, metrics=None, history=None, png=True):
+    """A run folder as `python -m llexp` leaves it (only the files the review reads)."""
+    (folder / ".hydra").mkdir(parents=True)
+    (folder / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    (folder / ".hydra" / "config.yaml").write_text("seed: 42\n")
+    if metrics is not None:
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+    if history is not None:
+        lines = ["epoch,accuracy,loss,val_accuracy,val_loss"]
+        lines += [f"{i},{a},{1 - a},{a},{1 - a}" for i, a in enumerate(history)]
+        (folder / "history.csv").write_text("\n".join(lines) + "\n")
+    if png:
+        from llexp.artifacts import plt, save_figure
+
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.plot([0, 1], [0, 1])
+        save_figure(fig, folder / "history.png")
+    return folder
+
+
+def completed(acc, params):
+    return {
+        "status": "completed",
+        "val_accuracy": acc,
+        "val_loss": 1 - acc,
+        "test_accuracy": acc - 0.01,
+        "test_loss": 1.01 - acc,
+        "epochs": 2,
+        "params": params,
+        "train_seconds": 1.5,
+        "versions": {"llexp": "0.1.0"},
+        "config": {"seed": 42},
+    }
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    """A 2x2 depth x width sweep, a failed job, an incomplete job and a broken folder."""
+    root = tmp_path / "sweep"
+    accuracy = {(1, 4): 0.5, (1, 8): 0.6, (2, 4): 0.7, (2, 8): 0.9}
+    for job, ((depth, width), acc) in enumerate(accuracy.items()):
+        make_run(
+            root / str(job),
+            ["dataset=digits", f"model.depth={depth}", f"model.width={width}"],
+            completed(acc, params=100 * depth + width),
+            history=[acc - 0.2, acc],
+        )
+    make_run(
+        root / "4",
+        ["dataset=digits", "model.depth=4", "model.width=4"],
+        {"status": "failed", "error": "model.depth=4 is too deep for 8x8 images"},
+        png=False,
+    )
+    make_run(root / "5", ["dataset=digits", "model.depth=3", "model.width=4"], png=False)
+    broken = make_run(root / "10", ["dataset=digits", "model.depth=3", "model.width=8"])
+    (broken / "metrics.json").write_text('{"status": "compl')  # killed mid-write by an old llexp
+    return root
+
+
+def test_every_readable_run_is_listed_best_first_and_the_broken_one_reported(sweep):
+    result = review([sweep])
+    names = [run.name for run in result["runs"]]
+    assert names == ["3", "2", "1", "0", "4", "5"]  # by val_accuracy; failed, incomplete last
+    assert [run.status for run in result["runs"]][-2:] == ["failed", "incomplete"]
+    (problem,) = result["problems"]
+    assert problem.startswith(str(sweep / "10")) and "JSONDecodeError" in problem
+    columns = result["columns"]
+    assert columns[:4] == ["run", "model.depth", "model.width", "status"]  # dataset= is constant
+    assert {"epochs", "params", "val_accuracy", "test_accuracy", "train_seconds"} <= set(columns)
+    assert result["rows"][0][:4] == ["3", "2", "8", "completed"]
+
+
+def test_loss_like_metrics_rank_ascending(sweep):
+    runs = review([sweep], metric="val_loss")["runs"]
+    assert [run.name for run in runs][:4] == ["3", "2", "1", "0"]
+
+
+def test_summary_files_hold_every_run(sweep):
+    out = review([sweep])["out_dir"]
+    assert out == sweep / "review"
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["run"] for r in rows] == ["3", "2", "1", "0", "4", "5"]
+    assert {"dataset", "model.depth", "model.width", "val_accuracy", "params", "error"} <= set(
+        rows[0]
+    )
+    assert rows[4]["status"] == "failed" and "too deep" in rows[4]["error"]
+    markdown = (out / "summary.md").read_text()
+    assert markdown.count("| completed |") == 4 and "| failed |" in markdown
+    assert "Skipped folders" in markdown and str(sweep / "10") in markdown
+
+
+def test_sweep_plots_are_drawn(sweep):
+    figures = review([sweep])["figures"]
+    names = [p.name for p in figures]
+    assert names == ["sweep_heatmap.png", "sweep_metric.png", "sweep_curves.png"]
+    for path in figures:
+        assert path.stat().st_size > 10_000, path  # drawn figures, not empty canvases
+
+
+def test_page_is_self_contained_and_shows_every_run(sweep):
+    out = review([sweep])["out_dir"]
+    page = (out / "index.html").read_text()
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing fetched from a network
+    assert page.count('src="data:image/png;base64,') == 3 + 4  # sweep plots + 4 runs' history
+    for name in ["0", "1", "2", "3", "4", "5"]:
+        assert f'id="run-{name}"' in page
+    assert "too deep for 8x8" in page and "Skipped folders" in page
+
+
+def test_a_single_run_folder_and_several_paths(sweep, tmp_path):
+    result = review([sweep / "3"], out_dir=tmp_path / "one")
+    assert [run.name for run in result["runs"]] == ["3"]
+    assert not (sweep / "3" / "review").exists()  # --out: nothing added to the run folder
+    other = make_run(tmp_path / "other" / "0", ["model.depth=1"], completed(0.95, 10))
+    result = review([sweep, other.parent], out_dir=tmp_path / "both")
+    assert result["runs"][0].name == "other/0"
+
+
+def test_user_mistakes_are_one_line(sweep, tmp_path):
+    with pytest.raises(LlexpError, match="no run has it; the runs have .*val_accuracy"):
+        review([sweep], metric="val_acc")
+    with pytest.raises(LlexpError, match="no run folder"):
+        review([tmp_path / "sweep" / "review"])
+
+
+def test_cli_prints_the_table_and_exits_0(sweep, capsys):
+    assert main([str(sweep), "--metric", "test_accuracy"]) == 0
+    out, err = capsys.readouterr()
+    assert "6 runs (4 completed, 1 failed, 1 incomplete), best test_accuracy first" in out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("run "))
+    assert lines[header + 2].split()[:4] == ["3", "2", "8", "completed"]
+    assert "4 failed: model.depth=4 is too deep" in out
+    assert "skipped " + str(sweep / "10") in err
+    assert main([str(sweep / "missing")]) == 2

@@ -1,0 +1,136 @@
+"""What llexp adds around a sweep's jobs, in-process: skip-completed, NaN runs, the dataset cache,
+the failure report and unique folders."""
+
+import json
+import os
+import re
+import time
+
+import numpy as np
+import pytest
+from hydra import compose as hydra_compose
+from hydra import initialize_config_module
+from omegaconf import OmegaConf
+
+from llexp import data, sweep
+from llexp.errors import LlexpError, instantiate
+from llexp.run import run
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    from llexp.api import compose
+
+    from conftest import TINY
+
+    out = tmp_path_factory.mktemp("done")
+    run(compose(*TINY), out)
+    return out, compose(*TINY)
+
+
+def test_a_completed_run_with_the_same_config_is_found(finished, tiny_cfg):
+    out, cfg = finished
+    metrics = sweep.completed_metrics(tiny_cfg("skip_completed=true", "resources.threads=1"), out)
+    assert metrics is not None and metrics["status"] == "completed"  # those keys do not count
+    assert metrics["config"]["model"]["width"] == 4
+    assert sweep.completed_metrics(tiny_cfg("model.width=5"), out) is None
+    assert sweep.completed_metrics(tiny_cfg("seed=1"), out) is None  # also resolved copies
+
+
+def test_failed_or_unreadable_folders_are_not_completed(tmp_path, tiny_cfg):
+    cfg = tiny_cfg()
+    assert sweep.completed_metrics(cfg, tmp_path) is None  # no metrics.json
+    config = sweep.result_config(cfg)
+    (tmp_path / "metrics.json").write_text(json.dumps({"status": "failed", "config": config}))
+    assert sweep.completed_metrics(cfg, tmp_path) is None
+    (tmp_path / "metrics.json").write_text('{"status": "comp')
+    assert sweep.completed_metrics(cfg, tmp_path) is None
+    # A run folder of an earlier llexp (no recorded config) is run again, not trusted.
+    (tmp_path / "metrics.json").write_text(json.dumps({"status": "completed"}))
+    assert sweep.completed_metrics(cfg, tmp_path) is None
+
+
+def test_a_diverging_run_fails_instead_of_completing_with_nan(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("optimizer=sgd", "optimizer.learning_rate=1e12", "trainer.epochs=3")
+    with pytest.raises(LlexpError, match="training diverged: the loss became nan at epoch 1"):
+        run(cfg, tmp_path)
+    assert not (tmp_path / "metrics.json").exists()  # the entry point writes status failed
+    assert (tmp_path / "history.png").is_file()  # where it diverged stays visible
+
+
+def test_dataset_is_decoded_once_and_shared_read_only(tiny_cfg, monkeypatch):
+    calls = []
+    original = data.DigitsDataset.arrays
+
+    def counting(self):
+        calls.append(self.seed)
+        return original(self)
+
+    monkeypatch.setattr(data.DigitsDataset, "arrays", counting)
+    data._cache.clear()
+    first = instantiate(tiny_cfg().dataset).load()
+    again = instantiate(tiny_cfg("dataset.subset=200", "dataset.val_split=0.2").dataset).load()
+    assert calls == [42]  # subset and validation split are drawn from the cached arrays
+    assert len(again.x_train) == 160 and len(first.x_train) == 270
+    with pytest.raises(ValueError, match="read-only"):
+        first.x_test[0, 0, 0, 0] = 1.0  # a job cannot change what the next job gets
+    other = instantiate(tiny_cfg("seed=7").dataset).load()  # another test split: read again
+    assert calls == [42, 7] and not np.array_equal(other.y_test, first.y_test)
+
+
+def test_npz_cache_notices_a_rewritten_file(tmp_path, npz_file):
+    from conftest import write_npz
+
+    source = data.NpzDataset(npz_file, num_classes=3)
+    before = source.load()
+    time.sleep(0.01)
+    write_npz(npz_file, n_test=30)
+    os.utime(npz_file, ns=(time.time_ns(), time.time_ns()))
+    assert len(source.load().x_test) == 30 != len(before.x_test)
+
+
+def write_metrics(folder, status, **extra):
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text(json.dumps({"status": status, **extra}))
+
+
+def test_failure_report_counts_only_this_sweeps_failed_jobs(tmp_path):
+    config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}, "sweeper": {}}})
+    write_metrics(tmp_path / "old", "failed", error="from an earlier sweep in the same folder")
+    old = time.time() - 3600
+    os.utime(tmp_path / "old" / "metrics.json", (old, old))
+    callback = sweep.ReportFailures()
+    callback.on_multirun_start(config)
+    write_metrics(tmp_path / "0", "completed")
+    write_metrics(tmp_path / "1", "failed", error="model.depth=9 is too deep")
+    callback.on_multirun_end(config)
+    assert sweep.FAILED_JOBS == [f"{tmp_path / '1'}: model.depth=9 is too deep"]
+    callback.on_multirun_start(config)  # a new sweep starts from a clean slate
+    assert sweep.FAILED_JOBS == []
+
+
+def test_sqlite_storage_folder_is_created(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = OmegaConf.create(
+        {"hydra": {"sweep": {"dir": "s"}, "sweeper": {"storage": "sqlite:///db/x/optuna.db"}}}
+    )
+    sweep.ReportFailures().on_multirun_start(config)
+    assert (tmp_path / "db" / "x").is_dir()
+
+
+def test_run_and_sweep_folders_carry_microseconds():
+    with initialize_config_module("llexp.conf", version_base="1.3"):
+        first = hydra_compose("config", return_hydra_config=True)
+        time.sleep(0.002)
+        second = hydra_compose("config", return_hydra_config=True)
+    for key in ("hydra.run.dir", "hydra.sweep.dir"):
+        a, b = OmegaConf.select(first, key), OmegaConf.select(second, key)
+        assert re.search(r"/\d{2}-\d{2}-\d{2}-\d{6}$", a), a  # HH-MM-SS-microseconds
+        assert a != b, key  # two commands started within the same second still differ
+    assert first.hydra.sweep._get_node("subdir")._value() == "${hydra.job.num}"  # one per job
+
+
+@pytest.mark.parametrize("threads", [0, -2, "four", 1.5])
+def test_bad_thread_counts_are_one_clear_line(threads):
+    with pytest.raises(LlexpError, match="resources.threads=.* must be a positive integer or null"):
+        sweep.configure_tensorflow(OmegaConf.create({"threads": threads}), None)
