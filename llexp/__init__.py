@@ -1,6 +1,7 @@
 """llexp: configuration-driven deep-learning experiments on Keras 3 and Hydra.
 
-Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_model_on`, `run`.
+Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_model_on`, `run`,
+`Trainer` (the GradientTape training loop).
 """
 
 import os
@@ -15,6 +16,7 @@ _API = {
     "fit_model_on": "llexp.api",
     "compose": "llexp.api",
     "run": "llexp.run",
+    "Trainer": "llexp.trainers.tape",
     "load_model": "llexp.artifacts",
     "LlexpError": "llexp.errors",
 }
