@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -51,6 +52,11 @@ class BaseTrainer:
         self.epochs, self.batch_size, self.verbose = epochs, batch_size, verbose
         self.early_stopping, self.patience, self.monitor = early_stopping, patience, monitor
         self.restore_best, self.checkpoint_best = restore_best, checkpoint_best
+        if tensorboard and not tensorboard_installed():
+            raise LlexpError(
+                "trainer.tensorboard=true needs the tensorboard package: "
+                'pip install tensorboard (or pip install "llexp[tensorboard]")'
+            )
         self.tensorboard = tensorboard
         if jit_compile not in (True, False, "auto"):
             raise LlexpError(f"trainer.jit_compile={jit_compile} must be true, false or auto")
@@ -96,6 +102,11 @@ class BaseTrainer:
     def evaluate(self, model, x, y) -> dict[str, float]:
         """Loss and metrics of the trained model on `(x, y)`."""
         raise NotImplementedError
+
+
+def tensorboard_installed() -> bool:
+    """keras.callbacks.TensorBoard writes through tf.summary, implemented by `tensorboard`."""
+    return importlib.util.find_spec("tensorboard") is not None
 
 
 class LearningRateLogger(keras.callbacks.Callback):
