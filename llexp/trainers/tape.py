@@ -52,11 +52,26 @@ class Trainer:
         # does, and resolves jit_compile="auto" by Keras's own rule. The loop below is ours.
         model.compile(optimizer=optimizer, loss=self.loss_function, jit_compile=jit_compile)
         self.optimizer = model.optimizer
-        # reduce_retracing: the last, smaller batch reuses a shape-generic trace, not a new one.
-        options = {"jit_compile": model.jit_compile, "reduce_retracing": True}
-        self.train_step = tf.function(self._train_step, **options)
-        self.test_step = tf.function(self._test_step, **options)
         self.history: dict[str, list[float]] = {}
+        self._compiled = {}
+
+    def compiled(self, step, spec):
+        """`step` as a graph for batches of `spec`, traced once, up front.
+
+        The batch size is left open, so the last, smaller batch of an epoch reuses the graph
+        instead of tracing another, and tracing ahead of the first call keeps TensorFlow's
+        "frequent retracing" warning quiet when a sweep trains many models in one process.
+        """
+        key = (step.__name__, spec)
+        if key not in self._compiled:
+            if not self.optimizer.built:  # its slots exist before tracing, as in fit
+                self.optimizer.build(self.model.trainable_variables)
+            function = tf.function(
+                step, input_signature=spec, jit_compile=self.model.jit_compile, autograph=False
+            )
+            function.get_concrete_function()
+            self._compiled[key] = function
+        return self._compiled[key]
 
     def compute_loss(self, y, y_pred):
         """The loss of a batch, plus any regularization losses the layers added (as `fit`)."""
@@ -134,6 +149,7 @@ class Trainer:
             epochs=epochs,
             steps=int(train.cardinality()),
         )
+        train_step = self.compiled(self._train_step, train.element_spec)
         model.stop_training = False
         callbacks.on_train_begin()
         logs = {}
@@ -142,7 +158,7 @@ class Trainer:
             callbacks.on_epoch_begin(epoch)
             for step, (x, y) in enumerate(train):
                 callbacks.on_train_batch_begin(step)
-                callbacks.on_train_batch_end(step, self.train_step(x, y))
+                callbacks.on_train_batch_end(step, train_step(x, y))
                 if model.stop_training:  # TerminateOnNaN stops within the epoch
                     break
             logs = self.results()
@@ -158,11 +174,12 @@ class Trainer:
         return self.history
 
     def run_evaluation(self, data, callbacks) -> dict[str, float]:
+        test_step = self.compiled(self._test_step, data.element_spec)
         self.reset()
         callbacks.on_test_begin()
         for step, (x, y) in enumerate(data):
             callbacks.on_test_batch_begin(step)
-            callbacks.on_test_batch_end(step, self.test_step(x, y))
+            callbacks.on_test_batch_end(step, test_step(x, y))
         logs = self.results()
         callbacks.on_test_end(logs)
         return logs
