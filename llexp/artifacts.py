@@ -62,6 +62,7 @@ def history_figure(history: dict, title: str):
         if f"val_{name}" in history:
             ax.plot(epochs, history[f"val_{name}"], "o-", label="validation")
         ax.set(xlabel="epoch", ylabel=name, title=name)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # no epoch 1.5
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)

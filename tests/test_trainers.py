@@ -193,3 +193,18 @@ def test_mistakes_fail_in_one_line_before_any_data_loads(
     with pytest.raises(LlexpError, match=message):
         run(tiny_cfg(*override.split()), tmp_path)
     assert not (tmp_path / "history.csv").exists()
+
+
+@pytest.mark.slow
+def test_command_line_tape_run_writes_the_same_folder_as_fit(tmp_path):
+    from test_cli import llexp
+
+    from conftest import TINY
+
+    folders = {}
+    for name in TRAINERS:
+        done = llexp(*TINY, f"trainer={name}", f"hydra.run.dir={name}", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-3000:]
+        folders[name] = {p.name for p in (tmp_path / name).iterdir()}
+    assert folders["tape"] == folders["fit"]
+    assert {"model.json", "history.csv", "metrics.json", "llexp.log"} <= folders["tape"]
