@@ -66,6 +66,19 @@ def test_history_loss_averages_over_samples_like_keras_evaluate():
     assert ours == pytest.approx(theirs, rel=1e-5)
 
 
+@pytest.mark.parametrize("name, loss", [("mse", keras.losses.MeanSquaredError())])
+def test_a_loss_given_by_name_trains_exactly_like_the_loss_object(name, loss):
+    x, _ = blobs(32)
+    weights = []
+    for loss_function in (name, loss):
+        keras.utils.set_random_seed(0)
+        trainer = Trainer(autoencoder(), loss_function, keras.optimizers.SGD(0.1))
+        trainer.fit(x, x, epochs=1, batch_size=16, verbose=0)
+        weights.append(trainer.model.get_weights())
+    for by_name, by_object in zip(*weights, strict=True):
+        np.testing.assert_allclose(by_name, by_object, rtol=1e-6)
+
+
 def test_one_code_path_trains_a_reconstruction_model(tmp_path):
     keras.utils.set_random_seed(0)
     x, _ = blobs()

@@ -75,7 +75,9 @@ class Trainer:
 
     def compute_loss(self, y, y_pred):
         """The loss of a batch, plus any regularization losses the layers added (as `fit`)."""
-        loss = self.loss_function(y, y_pred)
+        # A loss given by name is a plain function returning one value per sample (or pixel):
+        # the mean makes it the scalar a `Loss` object returns (a no-op on that scalar).
+        loss = keras.ops.mean(self.loss_function(y, y_pred))
         if self.model.losses:
             loss = loss + keras.ops.cast(keras.ops.sum(self.model.losses), loss.dtype)
         return loss
