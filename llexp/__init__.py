@@ -1,7 +1,7 @@
 """llexp: configuration-driven deep-learning experiments on Keras 3 and Hydra.
 
 Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_model_on`,
-`make_autoencoder_model`, `fit_model_cifar10`, `run`.
+`make_autoencoder_model`, `fit_model_cifar10`, `run`, `Trainer` (the GradientTape training loop).
 """
 
 import os
@@ -19,6 +19,7 @@ _API = {
     "fit_model_cifar10": "llexp.api",
     "compose": "llexp.api",
     "run": "llexp.run",
+    "Trainer": "llexp.trainers.tape",
     "load_model": "llexp.artifacts",
     "LlexpError": "llexp.errors",
 }

@@ -58,6 +58,11 @@ def load_model(run_dir: Path | str, stem: str = "model"):
 
 def plot_history(history: dict, path: Path, title: str) -> None:
     """One panel per quantity (loss, accuracy, ...), training vs validation, against epochs."""
+    save_figure(history_figure(history, title), path)
+
+
+def history_figure(history: dict, title: str):
+    """The figure `plot_history` saves, for notebooks to show."""
     names = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
@@ -66,11 +71,12 @@ def plot_history(history: dict, path: Path, title: str) -> None:
         if f"val_{name}" in history:
             ax.plot(epochs, history[f"val_{name}"], "o-", label="validation")
         ax.set(xlabel="epoch", ylabel=name, title=name)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # no epoch 1.5
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
 def save_figure(fig, path: Path) -> None:

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from llexp import artifacts
 from llexp.errors import LlexpError, instantiate
+from llexp.precision import dtype_policy
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,14 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
     """
-    out_dir = Path(out_dir)
+    # The model is built and trained under the configured precision; the global Keras policy is
+    # restored afterwards, so the next run in this process starts from float32 again.
+    with dtype_policy(cfg.precision):
+        return train_and_save(cfg, Path(out_dir))
+
+
+def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
+    """The body of `run`, under the run's dtype policy."""
     out_dir.mkdir(parents=True, exist_ok=True)
     # A sweep runs its jobs one after another in one process: start each from a clean slate.
     keras.backend.clear_session()
@@ -49,7 +57,8 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
     family = instantiate(cfg.model)
     trainer = instantiate(cfg.trainer)
     model = family.build(source.input_shape)
-    optimizer = instantiate(cfg.optimizer)
+    instantiate(cfg.optimizer)  # checks its keys before any data loads; built below
+    schedule = instantiate(cfg.schedule)
     title = f"{family.describe()} on {source.name}"
     log.info("model %s: %s parameters", title, f"{model.count_params():,}")
 
@@ -62,6 +71,12 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
         len(data.x_test),
         data.input_shape,
     )
+
+    # Schedules count in epochs; steps per epoch are known now. The schedule lives inside the
+    # optimizer, so every trainer follows it step by step in the same way.
+    steps_per_epoch = math.ceil(len(data.x_train) / trainer.batch_size)
+    learning_rate = schedule(cfg.optimizer.learning_rate, steps_per_epoch)
+    optimizer = instantiate(cfg.optimizer, learning_rate=learning_rate)
 
     train = (data.x_train, family.targets(data.x_train, data.y_train))
     val = (data.x_val, family.targets(data.x_val, data.y_val))

@@ -2,5 +2,6 @@
 
 from llexp.trainers.base import BaseTrainer
 from llexp.trainers.fit import FitTrainer
+from llexp.trainers.tape import TapeTrainer, Trainer
 
-__all__ = ["BaseTrainer", "FitTrainer"]
+__all__ = ["BaseTrainer", "FitTrainer", "TapeTrainer", "Trainer"]

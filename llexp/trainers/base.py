@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -25,6 +26,8 @@ class BaseTrainer:
         restore_best: with early stopping, end with the weights of the best epoch.
         checkpoint_best: keep the best epoch's weights in `best.weights.h5`.
         tensorboard: write TensorBoard logs into `<run>/tensorboard`.
+        jit_compile: XLA-compile the train step: true, false or "auto" (Keras's rule: on when a
+            GPU is visible and the model supports it).
     """
 
     def __init__(
@@ -38,6 +41,7 @@ class BaseTrainer:
         restore_best: bool = False,
         checkpoint_best: bool = True,
         tensorboard: bool = False,
+        jit_compile: bool | str = "auto",
     ):
         if epochs < 1 or batch_size < 1:
             raise LlexpError(
@@ -48,7 +52,15 @@ class BaseTrainer:
         self.epochs, self.batch_size, self.verbose = epochs, batch_size, verbose
         self.early_stopping, self.patience, self.monitor = early_stopping, patience, monitor
         self.restore_best, self.checkpoint_best = restore_best, checkpoint_best
+        if tensorboard and not tensorboard_installed():
+            raise LlexpError(
+                "trainer.tensorboard=true needs the tensorboard package: "
+                'pip install tensorboard (or pip install "llexp[tensorboard]")'
+            )
         self.tensorboard = tensorboard
+        if jit_compile not in (True, False, "auto"):
+            raise LlexpError(f"trainer.jit_compile={jit_compile} must be true, false or auto")
+        self.jit_compile = jit_compile
 
     def callbacks(self, out_dir: Path, has_validation: bool) -> list[keras.callbacks.Callback]:
         """The callbacks every trainer drives, in the order Keras calls them."""
@@ -57,6 +69,7 @@ class BaseTrainer:
             monitor = monitor.removeprefix("val_")
             log.warning("no validation split (dataset.val_split=0): monitoring %s", monitor)
         callbacks = [
+            LearningRateLogger(),  # first, so the CSV history and History see its value
             keras.callbacks.CSVLogger(str(out_dir / "history.csv")),
             keras.callbacks.TerminateOnNaN(),
         ]
@@ -89,3 +102,21 @@ class BaseTrainer:
     def evaluate(self, model, x, y) -> dict[str, float]:
         """Loss and metrics of the trained model on `(x, y)`."""
         raise NotImplementedError
+
+
+def tensorboard_installed() -> bool:
+    """keras.callbacks.TensorBoard writes through tf.summary, implemented by `tensorboard`."""
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+class LearningRateLogger(keras.callbacks.Callback):
+    """Adds the optimizer's learning rate at the end of each epoch to the epoch's logs.
+
+    With a schedule the rate changes every step; this is the rate the next step will use, read
+    from the optimizer the same way whichever trainer runs (as Keras's ReduceLROnPlateau does).
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        optimizer = getattr(self.model, "optimizer", None)
+        if logs is not None and optimizer is not None:
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))

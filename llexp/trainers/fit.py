@@ -12,7 +12,7 @@ class FitTrainer(BaseTrainer):
     """Compiles the model and trains it with `Model.fit` over the shared `tf.data` pipeline."""
 
     def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=self.jit_compile)
         has_val = len(val[0]) > 0
         history = model.fit(
             batches(*train, self.batch_size, shuffle=True, seed=seed),

@@ -1,0 +1,226 @@
+"""`trainer=tape`: a training loop written by hand with `tf.GradientTape`, a full peer of `fit`.
+
+`Trainer` is the notebook class (the seed's `Trainer(model, loss_function, optimizer)`);
+`TapeTrainer` is `trainer=tape` on the command line and runs that same class. The loop has the shape
+of the Keras guide "writing a training loop from scratch": compiled train and eval steps around
+`tf.GradientTape` and `optimizer.apply`, Keras metric objects reset every epoch, and the callbacks
+driven through `keras.callbacks.CallbackList` exactly where `Model.fit` calls them, so early
+stopping, checkpoints, CSV history, NaN stop, TensorBoard and the progress bar work unchanged and
+the history has the same keys and meaning as `fit`'s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from llexp import artifacts
+from llexp.data import batches
+from llexp.trainers.base import BaseTrainer
+
+
+class Trainer:
+    """Trains a Keras model with a `tf.GradientTape` loop.
+
+    The loop only knows a loss, metrics and `(x, y)` pairs, so any model works: a classifier with
+    labels, an autoencoder with `y = x`, ...
+
+    Args:
+        model: a `keras.Model`.
+        loss_function: a `keras.losses.Loss` or its name (`"sparse_categorical_crossentropy"`).
+        optimizer: a `keras.optimizers.Optimizer` or its name; its learning rate may be a schedule.
+        metrics: Keras metric objects (e.g. `[keras.metrics.SparseCategoricalAccuracy(name=
+            "accuracy")]`); their names are the history's keys.
+        jit_compile: XLA-compile the steps; `"auto"` decides as `Model.fit` does (on when a GPU
+            is visible and the model supports it).
+
+    Example:
+        >>> trainer = Trainer(model, "sparse_categorical_crossentropy", "adam")
+        >>> history = trainer.fit(x_train, y_train, x_val, y_val, epochs=5, batch_size=64)
+        >>> trainer.plot_history("history.png")
+    """
+
+    def __init__(self, model, loss_function, optimizer, metrics=None, jit_compile="auto"):
+        self.model = model
+        self.loss_function = keras.losses.get(loss_function)
+        self.metrics = list(metrics or [])
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        # Compiling sets `model.optimizer`, which callbacks read (TensorBoard's learning rate,
+        # ReduceLROnPlateau), wraps it in a LossScaleOptimizer under mixed_float16 exactly as fit
+        # does, and resolves jit_compile="auto" by Keras's own rule. The loop below is ours.
+        model.compile(optimizer=optimizer, loss=self.loss_function, jit_compile=jit_compile)
+        self.optimizer = model.optimizer
+        self.history: dict[str, list[float]] = {}
+        self._compiled = {}
+
+    def compiled(self, step, spec):
+        """`step` as a graph for batches of `spec`, traced once, up front.
+
+        The batch size is left open, so the last, smaller batch of an epoch reuses the graph
+        instead of tracing another, and tracing ahead of the first call keeps TensorFlow's
+        "frequent retracing" warning quiet when a sweep trains many models in one process.
+        """
+        key = (step.__name__, spec)
+        if key not in self._compiled:
+            if not self.optimizer.built:  # its slots exist before tracing, as in fit
+                self.optimizer.build(self.model.trainable_variables)
+            function = tf.function(
+                step, input_signature=spec, jit_compile=self.model.jit_compile, autograph=False
+            )
+            function.get_concrete_function()
+            self._compiled[key] = function
+        return self._compiled[key]
+
+    def compute_loss(self, y, y_pred):
+        """The loss of a batch, plus any regularization losses the layers added (as `fit`)."""
+        # A loss given by name is a plain function returning one value per sample (or pixel):
+        # the mean makes it the scalar a `Loss` object returns (a no-op on that scalar).
+        loss = keras.ops.mean(self.loss_function(y, y_pred))
+        if self.model.losses:
+            loss = loss + keras.ops.cast(keras.ops.sum(self.model.losses), loss.dtype)
+        return loss
+
+    def _train_step(self, x, y):
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            y_pred = self.model(x, training=True)
+            loss = self.compute_loss(y, y_pred)
+            # Multiplies by the loss scale under mixed_float16 (so small float16 gradients do not
+            # underflow); the LossScaleOptimizer unscales them in `apply`. A no-op otherwise.
+            scaled = self.optimizer.scale_loss(loss)
+        self.optimizer.apply(tape.gradient(scaled, variables), variables)
+        return self.update_metrics(y, y_pred, loss)
+
+    def _test_step(self, x, y):
+        y_pred = self.model(x, training=False)
+        return self.update_metrics(y, y_pred, self.compute_loss(y, y_pred))
+
+    def update_metrics(self, y, y_pred, loss):
+        # The loss is averaged over samples, not batches, as fit does (the last batch is smaller).
+        self.loss_tracker.update_state(loss, sample_weight=tf.shape(y_pred)[0])
+        for metric in self.metrics:
+            metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in (self.loss_tracker, *self.metrics)}
+
+    def results(self) -> dict[str, float]:
+        return {m.name: float(m.result()) for m in (self.loss_tracker, *self.metrics)}
+
+    def reset(self) -> None:
+        for metric in (self.loss_tracker, *self.metrics):
+            metric.reset_state()
+
+    def fit(
+        self,
+        x_train,
+        y_train,
+        x_val=None,
+        y_val=None,
+        epochs: int = 1,
+        batch_size: int = 32,
+        callbacks=None,
+        verbose: int = 1,
+        seed: int = 0,
+    ) -> dict[str, list[float]]:
+        """Trains for `epochs` passes over `(x_train, y_train)`, validating on `(x_val, y_val)`.
+
+        Args:
+            x_train, y_train: training inputs and targets (arrays).
+            x_val, y_val: validation inputs and targets; `None` or empty for none.
+            epochs: passes over the training set.
+            batch_size: samples per step.
+            callbacks: Keras callbacks, called where `Model.fit` calls them.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            seed: seeds the shuffling (reshuffled every epoch).
+
+        Returns:
+            The history: `{"loss": [...], "<metric>": [...], "val_loss": [...], ...}` per epoch,
+            also kept in `self.history`.
+        """
+        model = self.model
+        train = batches(x_train, y_train, batch_size, shuffle=True, seed=seed)
+        has_val = x_val is not None and len(x_val) > 0
+        val = batches(x_val, y_val, batch_size) if has_val else None
+        history = keras.callbacks.History()
+        callbacks = keras.callbacks.CallbackList(
+            [*(callbacks or []), history],
+            add_progbar=verbose != 0,
+            model=model,
+            verbose=verbose,
+            epochs=epochs,
+            steps=int(train.cardinality()),
+        )
+        train_step = self.compiled(self._train_step, train.element_spec)
+        model.stop_training = False
+        callbacks.on_train_begin()
+        logs = {}
+        for epoch in range(epochs):
+            self.reset()
+            callbacks.on_epoch_begin(epoch)
+            for step, (x, y) in enumerate(train):
+                callbacks.on_train_batch_begin(step)
+                callbacks.on_train_batch_end(step, train_step(x, y))
+                if model.stop_training:  # TerminateOnNaN stops within the epoch
+                    break
+            logs = self.results()
+            if has_val:
+                val_logs = self.run_evaluation(val, callbacks)
+                logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            callbacks.on_epoch_end(epoch, logs)
+            if model.stop_training:  # EarlyStopping stops between epochs
+                break
+        self.optimizer.finalize_variable_values(model.trainable_variables)
+        callbacks.on_train_end(logs)
+        self.history = history.history
+        return self.history
+
+    def run_evaluation(self, data, callbacks) -> dict[str, float]:
+        test_step = self.compiled(self._test_step, data.element_spec)
+        self.reset()
+        callbacks.on_test_begin()
+        for step, (x, y) in enumerate(data):
+            callbacks.on_test_batch_begin(step)
+            callbacks.on_test_batch_end(step, test_step(x, y))
+        logs = self.results()
+        callbacks.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x, y, batch_size: int = 32) -> dict[str, float]:
+        """Loss and metrics on `(x, y)`: `{"loss": ..., "<metric>": ...}`."""
+        return self.run_evaluation(batches(x, y, batch_size), keras.callbacks.CallbackList())
+
+    def predict(self, x, batch_size: int = 32):
+        """The model's outputs for inputs `x`, as a NumPy array."""
+        return self.model.predict(x, batch_size=batch_size, verbose=0)
+
+    def plot_history(self, path: str | Path | None = None, title: str | None = None):
+        """Draws the history (one panel per quantity, training vs validation); saves it to `path`
+        if given. Returns the matplotlib figure (a notebook displays it)."""
+        fig = artifacts.history_figure(self.history, title or self.model.name)
+        if path is not None:
+            artifacts.save_figure(fig, Path(path))
+        return fig
+
+
+class TapeTrainer(BaseTrainer):
+    """`trainer=tape`: the same settings and callbacks as `trainer=fit`, trained by `Trainer`."""
+
+    loop: Trainer | None = None
+
+    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
+        self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
+        return self.loop.fit(
+            *train,
+            *val,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            callbacks=self.callbacks(out_dir, has_validation=len(val[0]) > 0),
+            verbose=self.verbose,
+            seed=seed,
+        )
+
+    def evaluate(self, model, x, y) -> dict[str, float]:
+        if self.loop is None or self.loop.model is not model:
+            raise RuntimeError("TapeTrainer.evaluate needs the model it trained: call train first")
+        return self.loop.evaluate(x, y, batch_size=self.batch_size)
