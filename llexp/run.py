@@ -39,6 +39,9 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
     """
+    # A sweep runs its jobs one after another in one process: start each from a clean slate.
+    # (Before the dtype policy is set: clearing the session also resets the global policy.)
+    keras.backend.clear_session()
     # The model is built and trained under the configured precision; the global Keras policy is
     # restored afterwards, so the next run in this process starts from float32 again.
     with dtype_policy(cfg.precision):
@@ -48,8 +51,6 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
 def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
     """The body of `run`, under the run's dtype policy."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    # A sweep runs its jobs one after another in one process: start each from a clean slate.
-    keras.backend.clear_session()
     keras.utils.set_random_seed(cfg.seed)
 
     # Cheap steps first, so mistakes in the config end the run before any data is loaded.

@@ -148,7 +148,7 @@ def test_run_folder_holds_reconstructions_and_the_encoder(trained):
 def test_metrics_report_reconstruction_error_far_below_the_mean_image(trained):
     out, result = trained
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(result.history) == {"loss", "mse", "val_loss", "val_mse"}
+    assert set(result.history) == {"loss", "mse", "val_loss", "val_mse", "learning_rate"}
     for key in ("test_loss", "test_mse", "val_loss", "val_mse", "baseline_mse"):
         assert isinstance(metrics[key], float), key
     assert metrics["embedding_shape"] == [2, 2, 8]  # 8x8 halved twice; filters 16 -> 8
