@@ -46,16 +46,17 @@ def compiled_model(dataset: str, model: str, optimizer: str, **model_kwargs):
     return keras_model
 
 
-def fit_and_save(dataset: str, model: list[str], epochs: int, batch_size: int, out_dir, overrides):
-    """Composes the CLI's config for `dataset` and `model` overrides, runs it into `out_dir`."""
+def fit_and_save(
+    dataset: str, model: list[str], epochs: int, batch_size: int | None, out_dir, overrides
+):
+    """Composes the CLI's config for `dataset` and `model` overrides, runs it into `out_dir`.
+
+    A `batch_size` of None keeps the dataset's own (`dataset.batch_size`)."""
     from llexp.run import run
 
+    batch = [] if batch_size is None else [f"trainer.batch_size={batch_size}"]
     cfg = compose(
-        *dataset_overrides(dataset),
-        *model,
-        f"trainer.epochs={epochs}",
-        f"trainer.batch_size={batch_size}",
-        *overrides,
+        *dataset_overrides(dataset), *model, f"trainer.epochs={epochs}", *batch, *overrides
     )
     return run(cfg, out_dir).history
 
@@ -100,7 +101,7 @@ def make_autoencoder_model(
 def fit_model_on(
     dataset: str = "mnist",
     epochs: int = 10,
-    batch_size: int = 128,
+    batch_size: int | None = None,
     out_dir: str | Path = "outputs/api",
     width: int = 32,
     depth: int = 2,
@@ -111,7 +112,7 @@ def fit_model_on(
     Args:
         dataset: a dataset config name or an .npz path (see `make_lenet_model`).
         epochs: training epochs.
-        batch_size: images per step.
+        batch_size: images per step; None for the dataset's (`dataset.batch_size`).
         out_dir: the run folder to write (model, weights, history, metrics, figures).
         width, depth: the LeNet's first-layer filters and number of blocks.
         overrides: any further command-line overrides, e.g. `("trainer=tape", "seed=1")`.
@@ -126,7 +127,7 @@ def fit_model_on(
 def fit_model_cifar10(
     dataset: str = "cifar10",
     n_epochs: int = 10,
-    batch_size: int = 128,
+    batch_size: int | None = None,
     visualization_size: int = 8,
     verbose: int = 1,
     out_dir: str | Path = "outputs/api",
@@ -138,7 +139,7 @@ def fit_model_cifar10(
     Args:
         dataset: a dataset config name or an .npz path (see `make_autoencoder_model`).
         n_epochs: training epochs.
-        batch_size: images per step.
+        batch_size: images per step; None for the dataset's (`dataset.batch_size`).
         visualization_size: reconstructions.png shows `visualization_size**2` test images.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch.
         out_dir: the run folder to write.

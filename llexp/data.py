@@ -51,13 +51,24 @@ class Dataset:
 
 
 class Source:
-    """What every dataset config instantiates: a description now, the arrays on `load()`."""
+    """What every dataset config instantiates: a description now, the arrays on `load()`.
+
+    Args:
+        num_classes: number of classes; labels are 0..num_classes-1.
+        class_names: one name per class, or None for the labels themselves.
+        val_split: fraction (0-1) or number of training images held out for validation.
+        subset: train on this many (stratified) training images; None for all.
+        seed: seeds the validation split and the subset.
+        batch_size: the batch size that suits this dataset; `trainer.batch_size` defaults to it.
+    """
 
     name: str
     input_shape: tuple[int, ...]
     num_classes: int
 
-    def __init__(self, num_classes, class_names=None, val_split=0.1, subset=None, seed=0):
+    def __init__(
+        self, num_classes, class_names=None, val_split=0.1, subset=None, seed=0, batch_size=32
+    ):
         if class_names is not None and len(class_names) != num_classes:
             raise LlexpError(
                 f"dataset.class_names has {len(class_names)} names but dataset.num_classes="
@@ -68,6 +79,7 @@ class Source:
         self.val_split = val_split
         self.subset = subset
         self.seed = seed
+        self.batch_size = batch_size
 
     def arrays(self):
         """Returns the raw `(x_train, y_train), (x_test, y_test)`; subclasses implement it."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -57,3 +61,16 @@ def assert_drawn(path, min_bytes=5_000):
     assert path.stat().st_size > min_bytes, f"{path.name} is only {path.stat().st_size} bytes"
     pixels = imread(path)[..., :3]
     assert pixels.var() > 1e-3, f"{path.name} is blank"
+
+
+def run_llexp(*args: str, cwd, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Runs the real command line `python -m llexp ARGS` in `cwd` and captures its output."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, "-m", "llexp", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

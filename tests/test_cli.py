@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY
+from conftest import TINY, run_llexp
 
 pytestmark = pytest.mark.slow
 
 
 def llexp(*args, cwd):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "llexp", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_llexp(*args, cwd=cwd)
 
 
 def test_one_run_writes_a_complete_folder_under_outputs(tmp_path):

@@ -83,3 +83,9 @@ def test_bad_model_values_fail_when_instantiated(override, message):
 def test_bad_trainer_values_fail_when_instantiated():
     with pytest.raises(LlexpError, match="trainer.epochs=0"):
         instantiate(compose("trainer.epochs=0").trainer)
+
+
+def test_batch_size_defaults_to_the_datasets_and_yields_to_an_override():
+    assert compose("dataset=digits").trainer.batch_size == 32  # 1,293 images: small steps
+    assert compose("dataset=mnist", "trainer=tape").trainer.batch_size == 128
+    assert compose("dataset=digits", "trainer.batch_size=7").trainer.batch_size == 7

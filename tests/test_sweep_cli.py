@@ -1,27 +1,17 @@
 """Real sweeps on the command line: failure isolation, skip-completed, joblib, submitit, Optuna."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from conftest import TINY
+from conftest import TINY, run_llexp
 
 pytestmark = pytest.mark.slow
 
 
 def llexp(*args, cwd):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "llexp", "-m", *TINY, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=400,
-    )
+    """A multirun of the tiny config plus ARGS."""
+    return run_llexp("-m", *TINY, *args, cwd=cwd, timeout=400)
 
 
 def status(folder):

@@ -97,17 +97,13 @@ class Autoencoder(ImageModel):
         self.bottleneck, self.last_activation = bottleneck, last_activation
         self.loss_name, self.visualization_size = loss, int(visualization_size)
 
-    def check(self, input_shape) -> None:
-        """Every max-pool halves and every upsampling doubles, so sizes must divide by 2**depth."""
-        fits = min(halvings(int(s)) for s in input_shape[:2])
-        if self.depth > fits:
-            size = "x".join(str(s) for s in input_shape[:2])
-            raise LlexpError(
-                f"model.depth={self.depth} does not fit {size} images: the autoencoder halves "
-                f"height and width {self.depth} times and doubles them back, so both must be "
-                f"divisible by 2**{self.depth}={2**self.depth}; the largest depth that fits is "
-                f"{fits}; use model.depth<={fits}"
-            )
+    depth_rule = (
+        "the autoencoder halves height and width {depth} times and doubles them back, which "
+        "needs both divisible by 2**{depth}={factor}"
+    )
+
+    def deepest(self, input_shape) -> int:
+        return min(halvings(int(s)) for s in input_shape[:2])
 
     def describe(self) -> str:
         code = f" bottleneck={self.bottleneck}" if self.bottleneck else ""

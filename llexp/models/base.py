@@ -33,15 +33,23 @@ class ImageModel:
     def __call__(self, inputs):
         raise NotImplementedError
 
+    # The depth rule, stated for the error message ({depth}, {factor} = 2**depth are filled in);
+    # subclasses with a stricter rule override both `depth_rule` and `deepest`.
+    depth_rule = "each block halves height and width, which must stay at least 1 pixel"
+
+    def deepest(self, input_shape) -> int:
+        """The largest depth that fits images of `input_shape`."""
+        return max_depth(input_shape)
+
     def check(self, input_shape) -> None:
-        """The depth rule: each block halves height and width, which must stay >= 1."""
-        deepest = max_depth(input_shape)
+        """Fails with one line when `depth` breaks the depth rule for these images."""
+        deepest = self.deepest(input_shape)
         if self.depth > deepest:
             size = "x".join(str(s) for s in input_shape[:2])
             raise LlexpError(
-                f"model.depth={self.depth} is too deep for {size} images: each block halves "
-                f"height and width, so the largest depth that fits is {deepest}; "
-                f"use model.depth<={deepest}"
+                f"model.depth={self.depth} is too deep for {size} images: "
+                f"{self.depth_rule.format(depth=self.depth, factor=2**self.depth)}, "
+                f"so the largest depth that fits is {deepest}; use model.depth<={deepest}"
             )
 
     def describe(self) -> str:
