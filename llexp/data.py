@@ -76,8 +76,8 @@ class Source:
             )
         self.num_classes = int(num_classes)
         self.class_names = [str(c) for c in class_names or range(num_classes)]
-        self.val_split = val_split
-        self.subset = subset
+        self.val_split = check_size("dataset.val_split", val_split)
+        self.subset = check_size("dataset.subset", subset)
         self.seed = seed
         self.batch_size = batch_size
 
@@ -102,12 +102,6 @@ class Source:
         (x_train, y_train), (x_test, y_test) = self.arrays()
         x_train, x_test = to_images(x_train, self.name), to_images(x_test, self.name)
         y_train, y_test = to_labels(y_train), to_labels(y_test)
-        if x_train.shape[1:] != tuple(self.input_shape):
-            raise LlexpError(
-                f"dataset {self.name}: images are {x_train.shape[1:]} but the config says "
-                f"image_shape={list(self.input_shape)}; fix dataset.image_shape"
-            )
-        check_labels(self.name, self.num_classes, y_train, y_test)
         arrays = (x_train, y_train, x_test, y_test)
         for array in arrays:
             array.setflags(write=False)
@@ -117,6 +111,16 @@ class Source:
     def load(self) -> Dataset:
         """Reads (or reuses), scales and splits the data into a `Dataset`."""
         x_train, y_train, x_test, y_test = self.decoded()
+        # Checked on every load, not only on decoding: a sweep reuses the cached arrays for jobs
+        # whose image_shape or num_classes differ.
+        if x_train.shape[1:] != tuple(self.input_shape):
+            raise LlexpError(
+                f"dataset {self.name}: images are {x_train.shape[1:]} but the config says "
+                f"image_shape={list(self.input_shape)}; fix dataset.image_shape"
+            )
+        if len(x_test) == 0:
+            raise LlexpError(f"dataset {self.name} has no test images; llexp evaluates on them")
+        check_labels(self.name, self.num_classes, y_train, y_test)
         if self.subset:
             x_train, y_train = take(x_train, y_train, self.subset, self.seed, "dataset.subset")
         x_train, x_val, y_train, y_val = split(x_train, y_train, self.val_split, self.seed)
@@ -162,6 +166,8 @@ class DigitsDataset(Source):
     def __init__(self, num_classes=10, image_shape=(8, 8, 1), test_split=0.2, **kwargs):
         super().__init__(num_classes, **kwargs)
         self.input_shape = tuple(image_shape)
+        if not check_size("dataset.test_split", test_split):
+            raise LlexpError("dataset.test_split=0: llexp evaluates on a test set; give it images")
         self.test_split = test_split
 
     def cache_key(self) -> tuple:
@@ -202,6 +208,8 @@ class NpzDataset(Source):
                 f"dataset.path={path} lacks {', '.join(missing)}; "
                 f"it must hold {', '.join(self.KEYS)}"
             )
+        if shapes["x_test"][0] == 0 or shapes["x_train"][0] == 0:
+            raise LlexpError(f"dataset.path={path}: x_train and x_test must hold images")
         shape = shapes["x_train"][1:]
         self.input_shape = tuple(shape) + (1,) if len(shape) == 2 else tuple(shape)
         if image_shape is not None and tuple(image_shape) != self.input_shape:
@@ -246,7 +254,7 @@ def to_images(x: np.ndarray, name: str) -> np.ndarray:
     if x.ndim != 4:
         raise LlexpError(f"dataset {name}: expected images (N, H, W[, C]), got shape {x.shape}")
     if np.issubdtype(x.dtype, np.integer):
-        return (x / 255.0).astype("float32")
+        return x.astype("float32") / 255.0  # float32 throughout: no float64 copy
     x = x.astype("float32")
     if x.size and (x.min() < 0.0 or x.max() > 1.0):
         raise LlexpError(
@@ -269,6 +277,19 @@ def check_labels(name: str, num_classes: int, *labels: np.ndarray) -> None:
             f"dataset {name}: labels run from {low} to {top} but dataset.num_classes="
             f"{num_classes}; labels must be 0..num_classes-1 (set dataset.num_classes={top + 1})"
         )
+
+
+def check_size(key: str, size):
+    """A split or subset size: a fraction in (0, 1), a whole count >= 1, or 0/None for none."""
+    if size is None or size == 0:
+        return size
+    if isinstance(size, bool) or not isinstance(size, (int, float)):
+        raise LlexpError(f"{key}={size!r} must be a fraction in (0, 1) or a whole count")
+    if isinstance(size, float) and not (0 < size < 1 or (size >= 1 and size.is_integer())):
+        raise LlexpError(f"{key}={size} must be a fraction in (0, 1) or a whole count")
+    if size < 0:
+        raise LlexpError(f"{key}={size} must not be negative")
+    return int(size) if size >= 1 else size
 
 
 def split(x, y, size, seed):

@@ -23,6 +23,16 @@ TINY = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def fresh_dataset_cache():
+    """Each test decodes its own data: the process-wide cache must not make tests order-bound."""
+    from llexp import data
+
+    data._cache.clear()
+    yield
+    data._cache.clear()
+
+
 @pytest.fixture
 def tiny_cfg():
     """Composes the tiny config plus any extra overrides."""

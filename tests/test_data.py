@@ -173,3 +173,37 @@ def test_image_shape_mismatch_is_caught(tmp_path, monkeypatch):
     fake_get_file(monkeypatch, "mnist", tmp_path / "m.npz")
     with pytest.raises(LlexpError, match="fix dataset.image_shape"):
         KerasDataset("mnist", [28, 28, 1], 10, val_split=0).load()
+
+
+def test_cached_arrays_are_still_checked_against_each_jobs_config(npz_file):
+    NpzDataset(npz_file, num_classes=3).load()  # decodes and caches the arrays
+    with pytest.raises(LlexpError, match="set dataset.num_classes=3"):
+        NpzDataset(npz_file, num_classes=2).load()  # same file: cached arrays, other config
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("val_split", 2.5, r"dataset.val_split=2.5 must be a fraction in \(0, 1\) or a whole"),
+        ("val_split", -3, "dataset.val_split=-3 must not be negative"),
+        ("subset", "abc", "dataset.subset='abc' must be a fraction"),
+    ],
+)
+def test_bad_split_sizes_fail_before_any_data_loads(npz_file, key, value, message):
+    with pytest.raises(LlexpError, match=message):
+        NpzDataset(npz_file, num_classes=3, **{key: value})
+
+
+def test_a_dataset_without_test_images_is_refused_before_training(tmp_path):
+    path = tmp_path / "notest.npz"
+    np.savez(
+        path,
+        x_train=np.zeros((4, 4, 4), "uint8"),
+        y_train=np.arange(4) % 2,
+        x_test=np.zeros((0, 4, 4), "uint8"),
+        y_test=np.zeros(0, "int64"),
+    )
+    with pytest.raises(LlexpError, match="x_train and x_test must hold images"):
+        NpzDataset(path, num_classes=2)
+    with pytest.raises(LlexpError, match="test_split=0"):
+        DigitsDataset(test_split=0)
