@@ -41,7 +41,7 @@ def app(cfg: DictConfig) -> float | None:
         done = sweep.completed_metrics(cfg, out_dir)
         if done is not None:
             log.info("%s already completed in %s: skipped", job, out_dir)
-            return done.get(cfg.get("objective"))
+            return done.get(done.get("objective"))
     started = time.perf_counter()
     try:
         sweep.configure_tensorflow(cfg.resources, hydra_cfg.job.num if multirun else None)
@@ -69,12 +69,7 @@ def app(cfg: DictConfig) -> float | None:
         time.perf_counter() - started,
         f"{rss:.0f}" if rss else "?",
     )
-    objective = cfg.get("objective")
-    if objective not in result.metrics:
-        names = [k for k, v in result.metrics.items() if isinstance(v, float)]
-        log.warning("objective=%s is not a metric of this run; it has %s", objective, names)
-        return None
-    return result.metrics[objective]
+    return result.metrics.get(result.metrics["objective"])
 
 
 def main() -> int:

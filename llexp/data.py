@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -321,8 +321,3 @@ def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]

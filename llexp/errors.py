@@ -1,4 +1,6 @@
-"""The one exception type for mistakes a user can make."""
+"""The one exception type for mistakes a user can make, and checks that raise it."""
+
+import math
 
 
 class LlexpError(Exception):
@@ -6,6 +8,28 @@ class LlexpError(Exception):
 
     The command line prints it as one line (no traceback) and exits with status 2.
     """
+
+
+def whole(key: str, value, minimum: int) -> int:
+    """`value` as a whole number of at least `minimum`, or one line saying what is wrong."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise LlexpError(f"{key}={value!r} must be a whole number of at least {minimum}")
+    return value
+
+
+def number(key: str, value, low: float, high: float = math.inf, high_open: bool = False) -> float:
+    """`value` as a number in [low, high] (or [low, high) with `high_open`), or one line."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or value < low or value > high or (high_open and value == high):
+        bound = f"[{low}, {high})" if high_open else f"[{low}, {high}]"
+        raise LlexpError(f"{key}={value!r} must be a number in {bound}")
+    return value
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (or its type when it has none)."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
 
 
 def instantiate(node, **kwargs):
@@ -26,6 +50,8 @@ def instantiate(node, **kwargs):
         cause = error.__cause__
         if isinstance(cause, LlexpError):
             raise cause from None
-        if isinstance(cause, TypeError):  # e.g. +model.foo=1: an argument the target lacks
-            raise LlexpError(f"{node.get('_target_')}: {cause}") from None
+        # +model.foo=1 (an argument the target lacks), optimizer.learning_rate=abc, a momentum
+        # Keras refuses: the target says what is wrong, in its words.
+        if isinstance(cause, (TypeError, ValueError)):
+            raise LlexpError(f"{node.get('_target_')}: {first_line(cause)}") from None
         raise

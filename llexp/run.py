@@ -58,6 +58,7 @@ def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
     family = instantiate(cfg.model)
     trainer = instantiate(cfg.trainer)
     model = family.build(source.input_shape)
+    objective = check_objective(cfg.get("objective") or family.objective, family, trainer)
     instantiate(cfg.optimizer)  # checks its keys before any data loads; built below
     schedule = instantiate(cfg.schedule)
     title = f"{family.describe()} on {source.name}"
@@ -104,11 +105,25 @@ def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
         "params": int(sum(keras.ops.size(w) for w in model.trainable_weights)),
         "train_seconds": round(train_seconds, 3),
         "versions": artifacts.versions(),
+        "objective": objective,  # the metric this run returns to a sweeper
         "config": OmegaConf.to_container(cfg, resolve=True),  # what `skip_completed` compares
     }
     artifacts.write_json(out_dir / "metrics.json", metrics)
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
+
+
+def check_objective(objective: str, family, trainer) -> str:
+    """Fails with one line, before any data loads, when `objective` is no metric of this run;
+    also checks `trainer.monitor` against the history keys."""
+    names = [m.name for m in family.metrics()]
+    trainer.check_monitor(names)
+    keys = [f"{prefix}{key}" for prefix in ("val_", "test_", "") for key in ("loss", *names)]
+    if objective not in [*keys, "train_seconds"]:
+        raise LlexpError(
+            f"objective={objective} is not a metric of this run; use one of {', '.join(keys)}"
+        )
+    return objective
 
 
 def check_finite(history: dict, out_dir: Path, title: str) -> None:

@@ -86,7 +86,10 @@ def test_sizes_not_divisible_by_two_to_the_depth_name_the_depths_that_fit(shape,
         ({"bottleneck": "big"}, "model.bottleneck=big must be a list of positive sizes"),
         ({"loss": "msq"}, "model.loss='msq' is not a Keras loss"),
         ({"last_activation": "sigmoidd"}, "model.last_activation='sigmoidd' is not known"),
-        ({"visualization_size": 0}, "model.visualization_size=0 must be at least 1"),
+        (
+            {"visualization_size": 0},
+            "model.visualization_size=0 must be a whole number of at least 1",
+        ),
     ],
 )
 def test_config_mistakes_are_one_clear_line(kwargs, message):

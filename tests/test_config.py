@@ -71,8 +71,8 @@ def test_unknown_model_argument_is_one_clear_line():
     "override, message",
     [
         ("model.activation=relux", "model.activation='relux' is not known"),
-        ("model.dropout=1.5", r"model.dropout=1.5 must be in \[0, 1\)"),
-        ("model.width=0", "model.width=0 must be at least 1"),
+        ("model.dropout=1.5", r"model.dropout=1.5 must be a number in \[0.0, 1.0\)"),
+        ("model.width=0", "model.width=0 must be a whole number of at least 1"),
     ],
 )
 def test_bad_model_values_fail_when_instantiated(override, message):
@@ -89,3 +89,20 @@ def test_batch_size_defaults_to_the_datasets_and_yields_to_an_override():
     assert compose("dataset=digits").trainer.batch_size == 32  # 1,293 images: small steps
     assert compose("dataset=mnist", "trainer=tape").trainer.batch_size == 128
     assert compose("dataset=digits", "trainer.batch_size=7").trainer.batch_size == 7
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model.width=abc", "model.width='abc' must be a whole number of at least 1"),
+        ("model.depth=1.5", "model.depth=1.5 must be a whole number of at least 0"),
+        ("model=autoencoder model.growth=0", "model.growth=0 must be positive"),
+        ("optimizer=sgd optimizer.momentum=-1", "keras.optimizers.SGD: `momentum` must be"),
+        ("trainer.epochs=abc", "trainer.epochs='abc' must be a whole number of at least 1"),
+    ],
+)
+def test_wrongly_typed_values_name_their_key(override, message):
+    cfg = compose(*override.split())
+    with pytest.raises(LlexpError, match=message):
+        for group in ("model", "optimizer", "trainer"):
+            instantiate(cfg[group])

@@ -90,3 +90,38 @@ def test_too_deep_fails_before_loading_any_data(tiny_cfg, tmp_path, monkeypatch)
     with pytest.raises(LlexpError, match="largest depth that fits is 3"):
         run(tiny_cfg("model.depth=4"), tmp_path)
     assert not (tmp_path / "model.weights.h5").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["trainer.monitor=val_acc"], "trainer.monitor=val_acc is not in this model's history"),
+        (["objective=nonexistent"], "objective=nonexistent is not a metric of this run"),
+        (
+            ["objective=val_mse"],
+            "objective=val_mse is not a metric of this run; use one of val_loss",
+        ),
+    ],
+)
+def test_monitor_and_objective_typos_fail_before_any_data_loads(
+    tiny_cfg, tmp_path, monkeypatch, overrides, message
+):
+    from llexp.data import DigitsDataset
+
+    monkeypatch.setattr(DigitsDataset, "arrays", lambda self: pytest.fail("data loaded"))
+    with pytest.raises(LlexpError, match=message):
+        run(tiny_cfg(*overrides), tmp_path)
+
+
+def test_the_objective_defaults_to_the_models_own(finished):
+    _, result = finished
+    assert result.metrics["objective"] == "val_accuracy"  # lenet; the autoencoder's is val_loss
+
+
+def test_an_autoencoder_has_no_accuracy_to_monitor():
+    from llexp.models import Autoencoder
+    from llexp.trainers import FitTrainer
+
+    names = [m.name for m in Autoencoder(width=4, depth=1).metrics()]
+    with pytest.raises(LlexpError, match="use one of loss, mse, val_loss, val_mse"):
+        FitTrainer(monitor="val_accuracy").check_monitor(names)

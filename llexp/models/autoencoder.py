@@ -10,8 +10,8 @@ import numpy as np
 from keras import layers
 
 from llexp import artifacts, figures
-from llexp.errors import LlexpError
-from llexp.models.base import ImageModel, check_choice, keras_loss
+from llexp.errors import LlexpError, whole
+from llexp.models.base import ImageModel, check_choice, grown, keras_loss
 
 
 def halvings(size: int) -> int:
@@ -63,17 +63,8 @@ class Autoencoder(ImageModel):
         loss: str = "mse",
         visualization_size: int = 8,
     ):
-        if depth < 0:
-            raise LlexpError(f"model.depth={depth} must be 0 or more")
-        if growth <= 0:
-            raise LlexpError(f"model.growth={growth} must be positive")
-        if not 0.0 <= dropout < 1.0:
-            raise LlexpError(f"model.dropout={dropout} must be in [0, 1)")
-        for key, value in [("width", width), ("kernel_size", kernel_size)]:
-            if int(value) < 1:
-                raise LlexpError(f"model.{key}={value} must be at least 1")
-        if int(visualization_size) < 1:
-            raise LlexpError(f"model.visualization_size={visualization_size} must be at least 1")
+        self.check_shared(width, depth, growth, kernel_size, dropout, activation)
+        whole("model.visualization_size", visualization_size, 1)
         if filters is not None:
             filters = positive_list("filters", filters)
             if len(filters) != depth:
@@ -88,11 +79,10 @@ class Autoencoder(ImageModel):
                 "model.depth=0 with model.bottleneck=null leaves nothing to compress the images; "
                 "use model.depth>=1 or a bottleneck such as model.bottleneck=[32]"
             )
-        check_choice("model.activation", activation, keras.activations.get)
         check_choice("model.last_activation", last_activation, keras.activations.get)
         keras_loss("model.loss", loss)  # fails now, not after the data has loaded
         self.width, self.depth, self.growth, self.kernel_size = width, depth, growth, kernel_size
-        self.filters = filters or [max(1, round(width * growth**i)) for i in range(depth)]
+        self.filters = filters or [grown(width, growth, i) for i in range(depth)]
         self.activation, self.batch_norm, self.dropout = activation, batch_norm, dropout
         self.bottleneck, self.last_activation = bottleneck, last_activation
         self.loss_name, self.visualization_size = loss, int(visualization_size)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import keras
 
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, number, whole
 
 
 def max_depth(input_shape) -> int:
@@ -23,15 +23,32 @@ def check_choice(key: str, value, getter) -> None:
         raise LlexpError(f"{key}={value!r} is not known to Keras ({error})") from error
 
 
+def grown(width: int, growth: float, block: int) -> int:
+    """Filters of block `block` (from 0): `width` multiplied by `growth` once per block."""
+    return max(1, round(width * growth**block))
+
+
 class ImageModel:
     """A model family: a block with no input tensor that is called on one later (`__call__`),
     plus what training it needs. Subclasses set `name`, `depth` and implement `__call__`."""
 
     name = "model"
     depth = 0
+    objective = "val_loss"  # what a sweep optimises unless `objective` says otherwise
 
     def __call__(self, inputs):
         raise NotImplementedError
+
+    @staticmethod
+    def check_shared(width, depth, growth, kernel_size, dropout, activation) -> None:
+        """Checks the keys every convolutional family shares, each failing with one line."""
+        whole("model.width", width, 1)
+        whole("model.depth", depth, 0)
+        whole("model.kernel_size", kernel_size, 1)
+        if number("model.growth", growth, 0) == 0:
+            raise LlexpError(f"model.growth={growth} must be positive")
+        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
+        check_choice("model.activation", activation, keras.activations.get)
 
     # The depth rule, stated for the error message ({depth}, {factor} = 2**depth are filled in);
     # subclasses with a stricter rule override both `depth_rule` and `deepest`.

@@ -9,8 +9,8 @@ import numpy as np
 from keras import layers
 
 from llexp import artifacts, figures
-from llexp.errors import LlexpError
-from llexp.models.base import ImageModel, check_choice
+from llexp.errors import whole
+from llexp.models.base import ImageModel, grown
 
 
 class LeNet(ImageModel):
@@ -33,6 +33,7 @@ class LeNet(ImageModel):
     """
 
     name = "lenet"
+    objective = "val_accuracy"
 
     def __init__(
         self,
@@ -46,27 +47,15 @@ class LeNet(ImageModel):
         batch_norm: bool = False,
         dropout: float = 0.0,
     ):
-        for key, value in {
-            "width": width,
-            "num_classes": num_classes,
-            "dense_units": dense_units,
-            "kernel_size": kernel_size,
-        }.items():
-            if int(value) < 1:
-                raise LlexpError(f"model.{key}={value} must be at least 1")
-        if depth < 0:
-            raise LlexpError(f"model.depth={depth} must be 0 or more")
-        if not 0.0 <= dropout < 1.0:
-            raise LlexpError(f"model.dropout={dropout} must be in [0, 1)")
-        if growth <= 0:
-            raise LlexpError(f"model.growth={growth} must be positive")
-        check_choice("model.activation", activation, keras.activations.get)
+        self.check_shared(width, depth, growth, kernel_size, dropout, activation)
+        whole("model.num_classes", num_classes, 1)
+        whole("model.dense_units", dense_units, 1)
         self.num_classes, self.width, self.depth, self.growth = num_classes, width, depth, growth
         self.kernel_size, self.activation, self.dense_units = kernel_size, activation, dense_units
         self.batch_norm, self.dropout = batch_norm, dropout
 
     def filters(self, block: int) -> int:
-        return max(1, round(self.width * self.growth**block))
+        return grown(self.width, self.growth, block)
 
     def __call__(self, inputs):
         x = inputs

@@ -7,10 +7,10 @@ TensorFlow, so it starts fast and works on folders made by earlier llexp version
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
+from llexp.artifacts import write_csv as write_csv_rows
 from llexp.artifacts import write_text
 from llexp.errors import LlexpError
 from llexp.review.runs import Run, as_number, find_runs, ranked, swept_keys
@@ -119,18 +119,15 @@ def write_csv(runs: list[Run], path: Path) -> None:
     """All runs, every overridden key and every scalar metric."""
     keys = list(dict.fromkeys(k for run in runs for k in run.overrides))
     metrics = sorted({k for run in runs for k in run.metrics})
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["run", "path", "status", *keys, *metrics, "error"])
-        for run in runs:
-            writer.writerow(
-                [run.name, str(run.path), run.status]
-                + [run.overrides.get(k, "") for k in keys]
-                + [run.metrics.get(k, "") for k in metrics]
-                + [run.error]
-            )
-    tmp.replace(path)
+    rows = [["run", "path", "status", *keys, *metrics, "error"]]
+    for run in runs:
+        rows.append(
+            [run.name, str(run.path), run.status]
+            + [run.overrides.get(k, "") for k in keys]
+            + [run.metrics.get(k, "") for k in metrics]
+            + [run.error]
+        )
+    write_csv_rows(path, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, whole
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,9 @@ class BaseTrainer:
         tensorboard: bool = False,
         jit_compile: bool | str = "auto",
     ):
-        if epochs < 1 or batch_size < 1:
-            raise LlexpError(
-                f"trainer.epochs={epochs} and trainer.batch_size={batch_size} must be at least 1"
-            )
+        whole("trainer.epochs", epochs, 1)
+        whole("trainer.batch_size", batch_size, 1)
+        whole("trainer.patience", patience, 0)
         if verbose not in (0, 1, 2):
             raise LlexpError(f"trainer.verbose={verbose} must be 0, 1 or 2")
         self.epochs, self.batch_size, self.verbose = epochs, batch_size, verbose
@@ -61,6 +60,16 @@ class BaseTrainer:
         if jit_compile not in (True, False, "auto"):
             raise LlexpError(f"trainer.jit_compile={jit_compile} must be true, false or auto")
         self.jit_compile = jit_compile
+
+    def check_monitor(self, metric_names: list[str]) -> None:
+        """Fails with one line, before any data loads, when `monitor` names no history key."""
+        keys = ["loss", *metric_names]
+        keys += [f"val_{key}" for key in keys]
+        if self.monitor not in keys:
+            raise LlexpError(
+                f"trainer.monitor={self.monitor} is not in this model's history; "
+                f"use one of {', '.join(keys)}"
+            )
 
     def callbacks(self, out_dir: Path, has_validation: bool) -> list[keras.callbacks.Callback]:
         """The callbacks every trainer drives, in the order Keras calls them."""
