@@ -62,7 +62,10 @@ def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
     instantiate(cfg.optimizer)  # checks its keys before any data loads; built below
     schedule = instantiate(cfg.schedule)
     title = f"{family.describe()} on {source.name}"
-    log.info("model %s: %s parameters", title, f"{model.count_params():,}")
+    params = int(sum(keras.ops.size(w) for w in model.trainable_weights))
+    log.info(
+        "model %s: %s parameters, %s trainable", title, f"{model.count_params():,}", f"{params:,}"
+    )
 
     log.info("loading dataset %s", source.name)
     data = source.load()
@@ -102,7 +105,7 @@ def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
         **{k: float(v[-1]) for k, v in history.items() if k.startswith("val_")},
         **extra,
         "epochs": len(history["loss"]),
-        "params": int(sum(keras.ops.size(w) for w in model.trainable_weights)),
+        "params": params,  # trainable
         "train_seconds": round(train_seconds, 3),
         "versions": artifacts.versions(),
         "objective": objective,  # the metric this run returns to a sweeper
