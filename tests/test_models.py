@@ -60,3 +60,8 @@ def test_make_lenet_model_is_compiled_for_the_dataset():
 def test_make_lenet_model_checks_depth_before_anything_loads():
     with pytest.raises(LlexpError, match="largest depth that fits is 4"):
         make_lenet_model("mnist", width=4, depth=6)  # mnist is never downloaded for this
+
+
+def test_calling_the_block_on_a_too_small_input_checks_the_depth_rule_too():
+    with pytest.raises(LlexpError, match="largest depth that fits is 3"):
+        LeNet(num_classes=2, width=4, depth=4)(keras.Input(shape=(8, 8, 1)))

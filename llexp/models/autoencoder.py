@@ -112,8 +112,7 @@ class Autoencoder(ImageModel):
             x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)
         return x
 
-    def __call__(self, inputs):
-        self.check(tuple(inputs.shape[1:]))
+    def forward(self, inputs):
         x = inputs
         for i, filters in enumerate(self.filters):
             x = self.block(x, filters, f"encoder{i + 1}")

@@ -30,13 +30,19 @@ def grown(width: int, growth: float, block: int) -> int:
 
 class ImageModel:
     """A model family: a block with no input tensor that is called on one later (`__call__`),
-    plus what training it needs. Subclasses set `name`, `depth` and implement `__call__`."""
+    plus what training it needs. Subclasses set `name`, `depth` and implement `forward`."""
 
     name = "model"
     depth = 0
     objective = "val_loss"  # what a sweep optimises unless `objective` says otherwise
 
     def __call__(self, inputs):
+        """The family's layers on `inputs`, once the depth rule holds for their shape."""
+        self.check(tuple(int(s) for s in inputs.shape[1:]))
+        return self.forward(inputs)
+
+    def forward(self, inputs):
+        """The layers from the input to the output tensor; subclasses implement it."""
         raise NotImplementedError
 
     @staticmethod
@@ -74,9 +80,8 @@ class ImageModel:
         return f"{self.name} depth={self.depth} width={getattr(self, 'width', '?')}"
 
     def build(self, input_shape) -> keras.Model:
-        """Checks the depth rule, then calls the block on a fresh `keras.Input`."""
+        """Calls the block (which checks the depth rule) on a fresh `keras.Input`."""
         input_shape = tuple(int(s) for s in input_shape)
-        self.check(input_shape)
         inputs = keras.Input(shape=input_shape, name="image")
         return keras.Model(inputs, self(inputs), name=self.name)
 

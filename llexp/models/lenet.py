@@ -57,7 +57,7 @@ class LeNet(ImageModel):
     def filters(self, block: int) -> int:
         return grown(self.width, self.growth, block)
 
-    def __call__(self, inputs):
+    def forward(self, inputs):
         x = inputs
         for i in range(self.depth):
             x = layers.Conv2D(
