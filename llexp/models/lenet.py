@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from llexp import artifacts, figures
+from llexp import artifacts, evaluation, figures
 from llexp.errors import whole
 from llexp.models.base import ImageModel, grown
 
@@ -86,23 +86,21 @@ class LeNet(ImageModel):
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
     def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
-        """samples.png, predictions.png, probabilities.png and the test set's confusion matrix
-        (confusion_matrix.png and .csv, rows the true classes, columns the predicted ones)."""
+        """samples.png, predictions.png, probabilities.png, the test set's confusion matrix
+        (confusion_matrix.png and .csv, rows the true classes, columns the predicted ones) and
+        per-class precision, recall and F1 (per_class_metrics.csv and metrics.json)."""
         from sklearn.metrics import confusion_matrix
 
         names = data.class_names
-        figures.samples(data.x_train, data.y_train, names, out_dir / "samples.png", title)
-        probs = model.predict(data.x_test, batch_size=256, verbose=0)
+        figures.samples(*data.sample("train", 25), names, out_dir / "samples.png", title)
+        probs, labels = data.predict(model, "test"), data.test.labels
         pred = np.argmax(probs, axis=-1)
-        figures.predictions(
-            data.x_test, data.y_test, pred, names, out_dir / "predictions.png", title
-        )
-        figures.probabilities(
-            data.x_test, data.y_test, probs, names, out_dir / "probabilities.png", title
-        )
-        matrix = confusion_matrix(data.y_test, pred, labels=range(len(names)))
+        shown, _ = data.sample("test", 25)
+        figures.predictions(shown, labels, pred, names, out_dir / "predictions.png", title)
+        figures.probabilities(shown, labels, probs, names, out_dir / "probabilities.png", title)
+        matrix = confusion_matrix(labels, pred, labels=range(len(names)))
         rows = [["true \\ predicted", *names]]
         rows += [[name, *counts] for name, counts in zip(names, matrix, strict=True)]
         artifacts.write_csv(out_dir / "confusion_matrix.csv", rows)
         figures.confusion_matrix(matrix, names, out_dir / "confusion_matrix.png", title)
-        return {}
+        return evaluation.classification(probs, labels, names, out_dir)

@@ -104,12 +104,20 @@ class BaseTrainer:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
         return callbacks
 
-    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
-        """Trains `model` on `train = (x, y)`, validating on `val`; returns the history dict."""
+    def train(
+        self, model, loss, metrics, optimizer, train, val, out_dir: Path, steps_per_epoch: int
+    ) -> dict:
+        """Trains `model`; returns the history dict.
+
+        Args:
+            train: `tf.data` batches of `(x, target)` for all `epochs`, one after another
+                (`Splits.train_batches`), `steps_per_epoch` batches to an epoch.
+            val: `tf.data` batches to validate on after each epoch, or None.
+        """
         raise NotImplementedError
 
-    def evaluate(self, model, x, y) -> dict[str, float]:
-        """Loss and metrics of the trained model on `(x, y)`."""
+    def evaluate(self, model, data) -> dict[str, float]:
+        """Loss and metrics of the trained model on the `tf.data` batches `data`."""
         raise NotImplementedError
 
 

@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 
 from llexp import artifacts
-from llexp.data import batches
+from llexp.data import array_splits, batches
 from llexp.trainers.base import BaseTrainer
 
 
@@ -138,10 +138,24 @@ class Trainer:
             The history: `{"loss": [...], "<metric>": [...], "val_loss": [...], ...}` per epoch,
             also kept in `self.history`.
         """
+        splits = array_splits(x_train, y_train, x_val, y_val)
+        val = splits.batches("val", batch_size) if len(splits.val) else None
+        return self.fit_batches(
+            splits.train_batches(batch_size, seed, epochs),
+            val,
+            splits.steps_per_epoch(batch_size),
+            epochs,
+            callbacks,
+            verbose,
+        )
+
+    def fit_batches(
+        self, train, val, steps_per_epoch: int, epochs: int, callbacks=None, verbose: int = 1
+    ) -> dict[str, list[float]]:
+        """Trains on `tf.data` batches: `train` holds every epoch's `steps_per_epoch` batches
+        in a row (`Splits.train_batches`), `val` the validation batches or None. Returns the
+        history, as `fit` does."""
         model = self.model
-        train = batches(x_train, y_train, batch_size, shuffle=True, seed=seed)
-        has_val = x_val is not None and len(x_val) > 0
-        val = batches(x_val, y_val, batch_size) if has_val else None
         history = keras.callbacks.History()
         callbacks = keras.callbacks.CallbackList(
             [*(callbacks or []), history],
@@ -149,22 +163,24 @@ class Trainer:
             model=model,
             verbose=verbose,
             epochs=epochs,
-            steps=int(train.cardinality()),
+            steps=steps_per_epoch,
         )
         train_step = self.compiled(self._train_step, train.element_spec)
+        batches_left = iter(train)
         model.stop_training = False
         callbacks.on_train_begin()
         logs = {}
         for epoch in range(epochs):
             self.reset()
             callbacks.on_epoch_begin(epoch)
-            for step, (x, y) in enumerate(train):
+            for step in range(steps_per_epoch):
+                x, y = next(batches_left)
                 callbacks.on_train_batch_begin(step)
                 callbacks.on_train_batch_end(step, train_step(x, y))
                 if model.stop_training:  # TerminateOnNaN stops within the epoch
                     break
             logs = self.results()
-            if has_val:
+            if val is not None:
                 val_logs = self.run_evaluation(val, callbacks)
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})
             callbacks.on_epoch_end(epoch, logs)
@@ -208,19 +224,20 @@ class TapeTrainer(BaseTrainer):
 
     loop: Trainer | None = None
 
-    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
+    def train(
+        self, model, loss, metrics, optimizer, train, val, out_dir: Path, steps_per_epoch: int
+    ) -> dict:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
-        return self.loop.fit(
-            *train,
-            *val,
+        return self.loop.fit_batches(
+            train,
+            val,
+            steps_per_epoch,
             epochs=self.epochs,
-            batch_size=self.batch_size,
-            callbacks=self.callbacks(out_dir, has_validation=len(val[0]) > 0),
+            callbacks=self.callbacks(out_dir, has_validation=val is not None),
             verbose=self.verbose,
-            seed=seed,
         )
 
-    def evaluate(self, model, x, y) -> dict[str, float]:
+    def evaluate(self, model, data) -> dict[str, float]:
         if self.loop is None or self.loop.model is not model:
             raise RuntimeError("TapeTrainer.evaluate needs the model it trained: call train first")
-        return self.loop.evaluate(x, y, batch_size=self.batch_size)
+        return self.loop.run_evaluation(data, keras.callbacks.CallbackList())
