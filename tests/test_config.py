@@ -25,8 +25,12 @@ def test_defaults_are_those_the_docs_promise():
 
 
 @pytest.mark.parametrize("option", options("dataset"))
-def test_every_dataset_composes_and_describes_itself(option, npz_file):
-    extra = [f"dataset.path={npz_file}"] if option == "npz" else []
+def test_every_dataset_composes_and_describes_itself(option, npz_file, tmp_path):
+    from conftest import write_image_folder
+
+    folder, _ = write_image_folder(tmp_path / "images", classes=2, per_class=2)
+    paths = {"npz": npz_file, "folder": folder}
+    extra = [f"dataset.path={paths[option]}"] if option in paths else []
     source = instantiate(compose(f"dataset={option}", *extra).dataset)
     assert len(source.input_shape) == 3
     assert source.num_classes >= 2

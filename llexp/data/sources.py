@@ -4,7 +4,6 @@ scikit-learn's digits and a local .npz."""
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +97,7 @@ class Cifar100Dataset(KerasDataset):
     def archive_class_names(self) -> list[str]:
         """The class names in the archive's `meta` file, found the way keras found the data."""
         from keras.src.datasets import cifar100
+        from keras.src.datasets.npz_utils import RestrictedUnpickler  # keras's own, safe reader
 
         # Already downloaded and extracted by load_data: get_file only returns the folder.
         folder = cifar100.get_file(
@@ -106,7 +106,7 @@ class Cifar100Dataset(KerasDataset):
             extract=True,
         )
         with open(Path(folder) / "cifar-100-python" / "meta", "rb") as f:
-            meta = pickle.load(f, encoding="bytes")
+            meta = RestrictedUnpickler(f, encoding="bytes").load()
         key = f"{self.label_mode}_label_names"
         names = meta.get(key.encode(), meta.get(key))
         return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
