@@ -101,3 +101,41 @@ def test_config_counts_the_classes_for_the_model(tmp_path, tiny_cfg):
     cfg = tiny_cfg("dataset=folder", f"dataset.path={root}", "dataset.subset=null")
     assert cfg.model.num_classes == 4
     assert instantiate(cfg.dataset).num_classes == 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trainer", ["fit", "tape"])
+def test_a_folder_of_pngs_trains_standardised_and_augmented_and_reloads(trainer, tmp_path):
+    """As a new user runs it: the command line on a folder of PNGs, then `llexp.load_model`
+    predicting on images read from the files (pixels / 255), as the run's test accuracy says."""
+    import json
+
+    from llexp import load_model
+
+    from conftest import run_llexp
+
+    root, names = write_image_folder(tmp_path / "pngs", classes=3, per_class=12, size=(8, 8))
+    done = run_llexp(
+        "dataset=folder",
+        f"dataset.path={root}",
+        "dataset.normalize=standardize",
+        "dataset.augment=[{_target_:keras.layers.RandomFlip,mode:horizontal,seed:0}]",
+        f"trainer={trainer}",
+        "model.width=4",
+        "model.dense_units=8",
+        "trainer.epochs=2",
+        "trainer.verbose=0",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    run_dir = tmp_path / "run"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and set(metrics["per_class"]) == set(names)
+    assert (run_dir / "augmented.png").is_file()
+    test = FolderDataset(root, seed=42).splits().test  # the run's test split (seed 42)
+    x = np.stack([np.asarray(Image.open(p), dtype="float32") / 255.0 for p in test.paths])
+    model = load_model(run_dir)
+    assert [layer.name for layer in model.layers[:2]] == ["image", "standardize"]
+    accuracy = np.mean(model.predict(x, verbose=0).argmax(-1) == test.labels)
+    assert accuracy == pytest.approx(metrics["test_accuracy"], abs=1e-6)
