@@ -139,3 +139,20 @@ def test_a_folder_of_pngs_trains_standardised_and_augmented_and_reloads(trainer,
     assert [layer.name for layer in model.layers[:2]] == ["image", "standardize"]
     accuracy = np.mean(model.predict(x, verbose=0).argmax(-1) == test.labels)
     assert accuracy == pytest.approx(metrics["test_accuracy"], abs=1e-6)
+
+
+def test_python_api_takes_an_image_folder(tmp_path):
+    import llexp
+
+    root, _ = write_image_folder(tmp_path / "imgs", classes=2, per_class=6)
+    model = llexp.make_lenet_model(str(root), width=4, depth=1, dense_units=4)
+    assert model.input_shape == (None, 8, 8, 3) and model.output_shape == (None, 2)
+    history = llexp.fit_model_on(
+        str(root),
+        epochs=1,
+        width=4,
+        depth=1,
+        out_dir=tmp_path / "run",
+        overrides=("model.dense_units=4", "trainer.verbose=0", "dataset.val_split=0"),
+    )
+    assert len(history["loss"]) == 1 and (tmp_path / "run" / "per_class_metrics.csv").is_file()

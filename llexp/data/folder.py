@@ -153,9 +153,6 @@ class FolderDataset(Source):
             )
         return next(iter(sizes))
 
-    def cache_key(self) -> tuple:
-        return (*super().cache_key(), str(self.root))
-
     def load(self):
         raise LlexpError(
             f"dataset {self.name} is streamed from its folder; use splits() for its pipelines"
