@@ -190,8 +190,11 @@ def augmented(x: np.ndarray, layers, path: Path, title: str, variants: int = 7) 
     save_figure(fig, path)
 
 
-def embedding_projection(points: np.ndarray, labels, class_names, path: Path, title: str) -> None:
-    """A 2-D projection of the test set's embeddings, one colour per class."""
+def embedding_projection(
+    points: np.ndarray, labels, class_names, path: Path, title: str, note: str = ""
+) -> None:
+    """A 2-D projection of the test set's embeddings, one colour per class; `note` (e.g. the
+    clustering scores) goes under the title."""
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     cmap = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20")
     labels = np.asarray(labels)
@@ -203,6 +206,7 @@ def embedding_projection(points: np.ndarray, labels, class_names, path: Path, ti
     if len(class_names) <= 20:
         ax.legend(markerscale=2, fontsize=8, loc="best", title="class")
     ax.set(xlabel="component 1", ylabel="component 2")
-    ax.set_title(f"{title}\ntest embeddings, first two principal components", fontsize=10)
+    subtitle = ", ".join(filter(None, ["test embeddings, first two principal components", note]))
+    ax.set_title(f"{title}\n{subtitle}", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)

@@ -169,13 +169,21 @@ class Autoencoder(ImageModel):
             labels=labels,
             class_names=np.array(data.class_names),
         )
-        figures.embedding_projection(
-            projection(embeddings), labels, data.class_names, out_dir / "embeddings.png", title
-        )
         # k-means on the raw test pixels is the baseline, when the test set fits in memory.
         fits = len(labels) * math.prod(data.input_shape) <= evaluation.MAX_PIXEL_VALUES
         pixels = data.sample("test", len(labels))[0] if fits else None
         scores = evaluation.clustering(embeddings, labels, pixels, k=data.num_classes, seed=0)
+        note = f"k-means NMI {scores['test_kmeans_nmi']:.3f}"
+        if "kmeans_pixels_nmi" in scores:
+            note += f" (on raw pixels {scores['kmeans_pixels_nmi']:.3f})"
+        figures.embedding_projection(
+            projection(embeddings),
+            labels,
+            data.class_names,
+            out_dir / "embeddings.png",
+            title,
+            note,
+        )
         return {
             "baseline_mse": baseline_mse(data),
             "embedding_shape": list(encoder.output_shape[1:]),
