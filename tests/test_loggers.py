@@ -143,3 +143,22 @@ def test_wandb_sweep_is_written_offline_into_each_run_folder(tmp_path):
         }
         assert summary["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
         assert "exit" in kinds and [r.exit.exit_code for r in records if r.HasField("exit")] == [0]
+
+
+def test_a_run_that_fails_is_a_failed_mlflow_run_and_the_next_one_starts_clean(tiny_cfg, tmp_path):
+    from mlflow import MlflowClient
+
+    store = f"sqlite:///{tmp_path}/store/mlflow.db"
+    tracked = ["logger=mlflow", f"logger.tracking_uri={store}", "logger.experiment=e"]
+    diverging = tiny_cfg(*tracked, "optimizer=sgd", "optimizer.learning_rate=1e12")
+    with pytest.raises(LlexpError, match="training diverged"):
+        run(diverging, tmp_path / "failed")
+    run(tiny_cfg(*tracked), tmp_path / "completed")  # no run left open by the failed one
+    client = MlflowClient(store)
+    runs = client.search_runs([client.get_experiment_by_name("e").experiment_id])
+    by_folder = {r.data.tags["llexp.run_dir"]: r.info.status for r in runs}
+    assert by_folder == {
+        str(tmp_path / "failed"): "FAILED",
+        str(tmp_path / "completed"): "FINISHED",
+    }
+    assert (tmp_path / "store" / "mlflow-artifacts").is_dir()  # beside the store, not ./mlruns
