@@ -71,8 +71,11 @@ class BaseTrainer:
                 f"use one of {', '.join(keys)}"
             )
 
-    def callbacks(self, out_dir: Path, has_validation: bool) -> list[keras.callbacks.Callback]:
-        """The callbacks every trainer drives, in the order Keras calls them."""
+    def callbacks(
+        self, out_dir: Path, has_validation: bool, extra=()
+    ) -> list[keras.callbacks.Callback]:
+        """The callbacks every trainer drives, in the order Keras calls them; `extra` (an
+        experiment tracker's) last, so they see the logs the others added (learning_rate)."""
         monitor = self.monitor
         if monitor.startswith("val_") and not has_validation:
             monitor = monitor.removeprefix("val_")
@@ -102,10 +105,19 @@ class BaseTrainer:
             )
         if self.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
-        return callbacks
+        return [*callbacks, *extra]
 
     def train(
-        self, model, loss, metrics, optimizer, train, val, out_dir: Path, steps_per_epoch: int
+        self,
+        model,
+        loss,
+        metrics,
+        optimizer,
+        train,
+        val,
+        out_dir: Path,
+        steps_per_epoch: int,
+        callbacks=(),
     ) -> dict:
         """Trains `model`; returns the history dict.
 
@@ -113,6 +125,7 @@ class BaseTrainer:
             train: `tf.data` batches of `(x, target)` for all `epochs`, one after another
                 (`Splits.train_batches`), `steps_per_epoch` batches to an epoch.
             val: `tf.data` batches to validate on after each epoch, or None.
+            callbacks: added after the trainer's own (an experiment tracker's).
         """
         raise NotImplementedError
 

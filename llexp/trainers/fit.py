@@ -11,7 +11,16 @@ class FitTrainer(BaseTrainer):
     """Compiles the model and trains it with `Model.fit` over the shared `tf.data` pipeline."""
 
     def train(
-        self, model, loss, metrics, optimizer, train, val, out_dir: Path, steps_per_epoch: int
+        self,
+        model,
+        loss,
+        metrics,
+        optimizer,
+        train,
+        val,
+        out_dir: Path,
+        steps_per_epoch: int,
+        callbacks=(),
     ) -> dict:
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=self.jit_compile)
         history = model.fit(
@@ -20,7 +29,7 @@ class FitTrainer(BaseTrainer):
             epochs=self.epochs,
             steps_per_epoch=steps_per_epoch,
             shuffle=False,  # the pipeline orders each epoch itself, seeded with (seed, epoch)
-            callbacks=self.callbacks(out_dir, val is not None),
+            callbacks=self.callbacks(out_dir, val is not None, callbacks),
             verbose=self.verbose,
         )
         return history.history

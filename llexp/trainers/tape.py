@@ -225,7 +225,16 @@ class TapeTrainer(BaseTrainer):
     loop: Trainer | None = None
 
     def train(
-        self, model, loss, metrics, optimizer, train, val, out_dir: Path, steps_per_epoch: int
+        self,
+        model,
+        loss,
+        metrics,
+        optimizer,
+        train,
+        val,
+        out_dir: Path,
+        steps_per_epoch: int,
+        callbacks=(),
     ) -> dict:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
         return self.loop.fit_batches(
@@ -233,7 +242,7 @@ class TapeTrainer(BaseTrainer):
             val,
             steps_per_epoch,
             epochs=self.epochs,
-            callbacks=self.callbacks(out_dir, has_validation=val is not None),
+            callbacks=self.callbacks(out_dir, val is not None, callbacks),
             verbose=self.verbose,
         )
 
