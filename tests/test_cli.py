@@ -63,7 +63,8 @@ def test_config_is_found_outside_the_repository(tmp_path):
     assert "_target_: llexp.models.LeNet" in done.stdout
     helped = llexp("--help", cwd=tmp_path)
     assert (
-        "model: autoencoder, lenet" in helped.stdout and "dataset: cifar10, digits" in helped.stdout
+        "model: autoencoder, lenet" in helped.stdout
+        and "dataset: cifar10, cifar100, digits, fashion_mnist, folder, mnist, npz" in helped.stdout
     )
     assert "llexp review PATH..." in helped.stdout  # the subcommand is named, not only Hydra's
     assert "logger: mlflow, tensorboard, wandb" in helped.stdout
