@@ -25,6 +25,9 @@ def encoder_run(path, key: str = "model.encoder_from") -> Path:
             f"{key}={path} is not a finished llexp run folder (no metrics.json and model.json); "
             "pass the folder an autoencoder run printed at its end"
         )
+    status = json.loads((run / "metrics.json").read_text()).get("status")
+    if status != "completed":
+        raise LlexpError(f"{key}={path} holds a {status} run; pass a completed autoencoder run")
     if not (run / "encoder.json").is_file():
         target = run_config(run).get("model", {}).get("_target_", "?")
         raise LlexpError(

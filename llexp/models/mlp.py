@@ -59,7 +59,9 @@ class MLP(Classifier):
             name = f"hidden{i + 1}"
             x = layers.Dense(units, use_bias=not self.batch_norm, name=name)(x)
             if self.batch_norm:
-                x = layers.BatchNormalization(name=f"{name}_bn")(x)
+                # Moving statistics that settle within tens of steps (as the autoencoder's): with
+                # Keras's 0.99, short runs are evaluated with unsettled statistics.
+                x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
             x = layers.Activation(self.activation, name=f"{name}_act")(x)
             if self.dropout:
                 x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)

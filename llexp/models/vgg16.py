@@ -76,7 +76,9 @@ class VGG16(Classifier):
                     self.filters(b), 3, padding="same", use_bias=not self.batch_norm, name=name
                 )(x)
                 if self.batch_norm:
-                    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+                    # Moving statistics that settle within tens of steps (as the autoencoder),
+                    # not the hundreds of Keras's 0.99: short runs are evaluated with them.
+                    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
                 x = layers.Activation(self.activation, name=f"{name}_act")(x)
                 if self.dropout and c < convs - 1:  # the last conv is followed by pooling
                     x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)
