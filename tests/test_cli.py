@@ -62,9 +62,9 @@ def test_config_is_found_outside_the_repository(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "_target_: llexp.models.LeNet" in done.stdout
     helped = llexp("--help", cwd=tmp_path)
-    assert (
-        "model: autoencoder, lenet" in helped.stdout and "dataset: cifar10, digits" in helped.stdout
-    )
+    assert "model: autoencoder, encoder_classifier, lenet, mlp, pretrained, vgg16" in helped.stdout
+    assert "dataset: cifar10, codes, digits" in helped.stdout
+    assert "experiment: cifar10_autoencoder" in helped.stdout
 
 
 def test_console_script_is_the_same_entry_point(tmp_path):
