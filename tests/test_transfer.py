@@ -118,11 +118,16 @@ def test_transfer_mistakes_are_one_line_before_any_data_loads(chain, tmp_path, m
     lenet_run.mkdir()
     (lenet_run / "model.json").write_text("{}")
     (lenet_run / "metrics.json").write_text(
-        json.dumps({"config": {"model": {"_target_": "llexp.models.LeNet"}}})
+        json.dumps({"status": "completed", "config": {"model": {"_target_": "llexp.models.LeNet"}}})
     )
+    failed = tmp_path / "failed"
+    failed.mkdir()
+    (failed / "model.json").write_text("{}")
+    (failed / "metrics.json").write_text(json.dumps({"status": "failed", "error": "diverged"}))
     cases = [
         (f"model.encoder_from={tmp_path / 'nowhere'}", "no such folder"),
         (f"model.encoder_from={tmp_path}", "is not a finished llexp run folder"),
+        (f"model.encoder_from={failed}", r"holds a run that did not complete \(status: failed\)"),
         (
             f"model.encoder_from={lenet_run}",
             "is a run of llexp.models.LeNet, not of an autoencoder",

@@ -27,7 +27,10 @@ def encoder_run(path, key: str = "model.encoder_from") -> Path:
         )
     status = json.loads((run / "metrics.json").read_text()).get("status")
     if status != "completed":
-        raise LlexpError(f"{key}={path} holds a {status} run; pass a completed autoencoder run")
+        raise LlexpError(
+            f"{key}={path} holds a run that did not complete (status: {status}); "
+            "pass the folder of a completed autoencoder run"
+        )
     if not (run / "encoder.json").is_file():
         target = run_config(run).get("model", {}).get("_target_", "?")
         raise LlexpError(
