@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts
+from llexp import artifacts, loggers
 from llexp.errors import LlexpError, instantiate
 from llexp.precision import dtype_policy
 
@@ -44,12 +44,14 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
     keras.backend.clear_session()
     # The model is built and trained under the configured precision; the global Keras policy is
     # restored afterwards, so the next run in this process starts from float32 again.
-    with dtype_policy(cfg.precision):
-        return train_and_save(cfg, Path(out_dir))
+    # The experiment tracker (logger=...) closes its run at the end, as failed if the run raises.
+    with dtype_policy(cfg.precision), loggers.tracking(cfg, Path(out_dir)) as tracker:
+        return train_and_save(cfg, Path(out_dir), tracker)
 
 
-def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
-    """The body of `run`, under the run's dtype policy."""
+def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None) -> RunResult:
+    """The body of `run`, under the run's dtype policy, reporting to `tracker`."""
+    tracker = tracker or loggers.Logger()
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
@@ -87,8 +89,9 @@ def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
     val = (data.x_val, family.targets(data.x_val, data.y_val))
     started = time.perf_counter()
     history = trainer.train(
-        model, family.loss(), family.metrics(), optimizer, train, val, out_dir, seed=cfg.seed
-    )
+        model, family.loss(), family.metrics(), optimizer, train, val, out_dir, seed=cfg.seed,
+        callbacks=tracker.start(cfg, out_dir),
+    )  # fmt: skip
     train_seconds = time.perf_counter() - started
     check_finite(history, out_dir, title)
 
@@ -112,6 +115,7 @@ def train_and_save(cfg: DictConfig, out_dir: Path) -> RunResult:
         "config": OmegaConf.to_container(cfg, resolve=True),  # what `skip_completed` compares
     }
     artifacts.write_json(out_dir / "metrics.json", metrics)
+    tracker.finish(metrics, out_dir)
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
 

@@ -71,8 +71,11 @@ class BaseTrainer:
                 f"use one of {', '.join(keys)}"
             )
 
-    def callbacks(self, out_dir: Path, has_validation: bool) -> list[keras.callbacks.Callback]:
-        """The callbacks every trainer drives, in the order Keras calls them."""
+    def callbacks(
+        self, out_dir: Path, has_validation: bool, extra=()
+    ) -> list[keras.callbacks.Callback]:
+        """The callbacks every trainer drives, in the order Keras calls them; `extra` (an
+        experiment tracker's) last, so they see the logs the others added (learning_rate)."""
         monitor = self.monitor
         if monitor.startswith("val_") and not has_validation:
             monitor = monitor.removeprefix("val_")
@@ -102,10 +105,13 @@ class BaseTrainer:
             )
         if self.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
-        return callbacks
+        return [*callbacks, *extra]
 
-    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
-        """Trains `model` on `train = (x, y)`, validating on `val`; returns the history dict."""
+    def train(
+        self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int, callbacks=()
+    ) -> dict:
+        """Trains `model` on `train = (x, y)`, validating on `val`; returns the history dict.
+        `callbacks` are added after the trainer's own (an experiment tracker's)."""
         raise NotImplementedError
 
     def evaluate(self, model, x, y) -> dict[str, float]:

@@ -11,7 +11,9 @@ from llexp.trainers.base import BaseTrainer
 class FitTrainer(BaseTrainer):
     """Compiles the model and trains it with `Model.fit` over the shared `tf.data` pipeline."""
 
-    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
+    def train(
+        self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int, callbacks=()
+    ) -> dict:
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=self.jit_compile)
         has_val = len(val[0]) > 0
         history = model.fit(
@@ -19,7 +21,7 @@ class FitTrainer(BaseTrainer):
             validation_data=batches(*val, self.batch_size) if has_val else None,
             epochs=self.epochs,
             shuffle=False,  # the pipeline already shuffles, seeded, every epoch
-            callbacks=self.callbacks(out_dir, has_val),
+            callbacks=self.callbacks(out_dir, has_val, callbacks),
             verbose=self.verbose,
         )
         return history.history

@@ -208,14 +208,16 @@ class TapeTrainer(BaseTrainer):
 
     loop: Trainer | None = None
 
-    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
+    def train(
+        self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int, callbacks=()
+    ) -> dict:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
         return self.loop.fit(
             *train,
             *val,
             epochs=self.epochs,
             batch_size=self.batch_size,
-            callbacks=self.callbacks(out_dir, has_validation=len(val[0]) > 0),
+            callbacks=self.callbacks(out_dir, len(val[0]) > 0, callbacks),
             verbose=self.verbose,
             seed=seed,
         )
