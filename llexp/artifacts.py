@@ -59,6 +59,8 @@ def load_model(run_dir: Path | str, stem: str = "model"):
     """Rebuilds the model saved in a run folder, with its trained weights."""
     import keras
 
+    import llexp.models  # noqa: F401  registers llexp's own layers (pretrained's preprocessing)
+
     run_dir = Path(run_dir)
     model = keras.models.model_from_json((run_dir / f"{stem}.json").read_text())
     model.load_weights(str(run_dir / f"{stem}.weights.h5"))
