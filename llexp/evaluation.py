@@ -23,6 +23,26 @@ log = logging.getLogger(__name__)
 MAX_PIXEL_VALUES = 50_000_000
 
 
+def scores(loss, metrics: list, batches, outputs: np.ndarray) -> dict[str, float]:
+    """Loss and metrics of precomputed model `outputs` against the targets of `batches` (the same
+    examples in the same order), as `model.evaluate` reports them: the loss averaged over
+    examples, each metric over the whole set. No model call: the run's one prediction pass over
+    the test set serves these and the figures."""
+    total, count = 0.0, 0
+    for metric in metrics:
+        metric.reset_state()
+    for _, targets in batches.as_numpy_iterator():
+        n = len(targets)
+        predicted = outputs[count : count + n]
+        total += float(loss(targets, predicted)) * n
+        for metric in metrics:
+            metric.update_state(targets, predicted)
+        count += n
+    if count != len(outputs):
+        raise ValueError(f"{len(outputs)} outputs for {count} targets")
+    return {"loss": total / count, **{m.name: float(m.result()) for m in metrics}}
+
+
 def classification(probs: np.ndarray, labels: np.ndarray, class_names, out_dir: Path) -> dict:
     """Per-class precision, recall, F1 and support into `per_class_metrics.csv`; returns them
     for metrics.json (`per_class`), with the macro averages and, with >= 20 classes, top-5

@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, figures, loggers
+from llexp import artifacts, evaluation, figures, loggers
 from llexp.data.preprocess import normalization
 from llexp.errors import LlexpError, instantiate
 from llexp.precision import dtype_policy
@@ -113,7 +113,11 @@ def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None) -> RunResult:
     train_seconds = time.perf_counter() - started
     check_finite(history, out_dir, title)
 
-    test = trainer.evaluate(model, data.batches("test", batch_size, targets))
+    # One prediction pass over the test set: the test metrics come from it, and the family's
+    # figures and per-class metrics reuse it (`data.predict` returns the same outputs again).
+    outputs = data.predict(model, "test", batch_size)
+    test_batches = data.batches("test", batch_size, targets)
+    test = evaluation.scores(family.loss(), family.metrics(), test_batches, outputs)
     log.info("test: %s", ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
 
     artifacts.save_model(model, out_dir)

@@ -114,6 +114,9 @@ class Splits:
     val: Part
     test: Part
     augment: list = field(default_factory=list)
+    # The last `predict` (model, split, outputs): the run's test metrics and its figures share
+    # one pass over the test set.
+    _predicted: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def num_classes(self) -> int:
@@ -153,9 +156,15 @@ class Splits:
         return part.images(n), part.labels[:n]
 
     def predict(self, model, split: str = "test", batch_size: int = 256) -> np.ndarray:
-        """`model`'s outputs for every image of `split`, in order."""
+        """`model`'s outputs for every image of `split`, in order (computed once per model and
+        split: asking again for the last ones returns them)."""
+        last = self._predicted
+        if last is not None and last[0] is model and last[1] == split:
+            return last[2]
         images = self.batches(split, batch_size).map(lambda x, y: x)
-        return model.predict(images, verbose=0)
+        outputs = model.predict(images, verbose=0)
+        self._predicted = (model, split, outputs)
+        return outputs
 
     def channel_stats(self, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel mean and standard deviation of the training split (one streamed pass)."""

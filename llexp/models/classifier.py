@@ -46,7 +46,7 @@ class Classifier(ImageModel):
 
         names = data.class_names
         figures.samples(*data.sample("train", 25), names, out_dir / "samples.png", title)
-        probs, labels = data.predict(model, "test"), data.test.labels
+        probs, labels = data.predict(model, "test"), data.test.labels  # the run's own pass
         pred = np.argmax(probs, axis=-1)
         shown, _ = data.sample("test", 25)
         figures.predictions(shown, labels, pred, names, out_dir / "predictions.png", title)
