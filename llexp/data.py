@@ -313,11 +313,34 @@ def take(x, y, n, seed, key):
     return x, y
 
 
-def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
-    """The one input pipeline of every trainer: arrays -> seeded shuffle -> batches -> prefetch."""
+def batches(
+    x, y, batch_size: int, shuffle: bool = False, seed: int = 0, epochs: int = 1, initial_epoch=0
+):
+    """The one input pipeline of every trainer: arrays -> seeded shuffle -> batches -> prefetch.
+
+    Unshuffled, it yields one pass over `(x, y)`. Shuffled, it yields the batches of epochs
+    `initial_epoch .. epochs - 1` one after another (`steps_per_epoch(len(x), batch_size)` each),
+    each epoch in an order drawn from `seed` and the epoch number alone: a run resumed at epoch
+    k sees the same batches as one that never stopped, however many iterators were made before.
+    """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        images, labels = tf.constant(x), tf.constant(y)
+
+        def epoch_order(epoch):  # a permutation drawn from (seed, epoch) alone: stateless
+            keys = tf.random.stateless_uniform(
+                [len(x)], seed=tf.stack([tf.constant(seed, tf.int64), epoch])
+            )
+            return tf.data.Dataset.from_tensor_slices(tf.argsort(keys)).batch(batch_size)
+
+        ds = tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch_order)
+        ds = ds.map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
+        return ds.prefetch(tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def steps_per_epoch(count: int, batch_size: int) -> int:
+    """Batches in one epoch of `count` samples (the last one may be smaller)."""
+    return -(-count // batch_size)

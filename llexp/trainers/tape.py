@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 
 from llexp import artifacts
-from llexp.data import batches
+from llexp.data import batches, steps_per_epoch
 from llexp.trainers.base import BaseTrainer
 
 
@@ -122,6 +122,7 @@ class Trainer:
         callbacks=None,
         verbose: int = 1,
         seed: int = 0,
+        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
         """Trains for `epochs` passes over `(x_train, y_train)`, validating on `(x_val, y_val)`.
 
@@ -132,14 +133,16 @@ class Trainer:
             batch_size: samples per step.
             callbacks: Keras callbacks, called where `Model.fit` calls them.
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
-            seed: seeds the shuffling (reshuffled every epoch).
+            seed: seeds the shuffling (each epoch's order drawn from seed + epoch).
+            initial_epoch: the first epoch to train (a resumed run's epochs already done).
 
         Returns:
             The history: `{"loss": [...], "<metric>": [...], "val_loss": [...], ...}` per epoch,
             also kept in `self.history`.
         """
         model = self.model
-        train = batches(x_train, y_train, batch_size, shuffle=True, seed=seed)
+        train = batches(x_train, y_train, batch_size, True, seed, epochs, initial_epoch)
+        steps = steps_per_epoch(len(x_train), batch_size)
         has_val = x_val is not None and len(x_val) > 0
         val = batches(x_val, y_val, batch_size) if has_val else None
         history = keras.callbacks.History()
@@ -149,16 +152,18 @@ class Trainer:
             model=model,
             verbose=verbose,
             epochs=epochs,
-            steps=int(train.cardinality()),
+            steps=steps,
         )
         train_step = self.compiled(self._train_step, train.element_spec)
         model.stop_training = False
         callbacks.on_train_begin()
         logs = {}
-        for epoch in range(epochs):
+        batch_iterator = iter(train)  # every remaining epoch, `steps` batches each
+        for epoch in range(initial_epoch, epochs):
             self.reset()
             callbacks.on_epoch_begin(epoch)
-            for step, (x, y) in enumerate(train):
+            for step in range(steps):
+                x, y = next(batch_iterator)
                 callbacks.on_train_batch_begin(step)
                 callbacks.on_train_batch_end(step, train_step(x, y))
                 if model.stop_training:  # TerminateOnNaN stops within the epoch
@@ -210,15 +215,20 @@ class TapeTrainer(BaseTrainer):
 
     def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
-        return self.loop.fit(
+        callbacks = self.callbacks(out_dir, has_validation=len(val[0]) > 0)
+        if self.training_done(model):
+            return self.full_history({})
+        history = self.loop.fit(
             *train,
             *val,
             epochs=self.epochs,
             batch_size=self.batch_size,
-            callbacks=self.callbacks(out_dir, has_validation=len(val[0]) > 0),
+            callbacks=callbacks,
             verbose=self.verbose,
             seed=seed,
+            initial_epoch=self.initial_epoch,
         )
+        return self.full_history(history)
 
     def evaluate(self, model, x, y) -> dict[str, float]:
         if self.loop is None or self.loop.model is not model:

@@ -1,0 +1,62 @@
+"""Checks of the whole config that no single component makes, run before anything is built.
+
+Each component checks its own keys when instantiated (models, trainers, datasets, schedules).
+What is left: the optimizer's knobs, which Keras accepts silently even when they make no sense
+(`learning_rate=-0.1` trains to garbage and "completes"), and the top-level keys.
+"""
+
+from __future__ import annotations
+
+import math
+
+from omegaconf import DictConfig
+
+from llexp.errors import LlexpError, whole
+
+# Optimizer keys llexp's optimizer configs use: (lowest, highest, lowest allowed, highest
+# allowed, allows null). Keys not listed are left to Keras.
+OPTIMIZER_RANGES = {
+    "learning_rate": (0.0, math.inf, False, False, False),
+    "momentum": (0.0, 1.0, True, False, False),
+    "beta_1": (0.0, 1.0, True, False, False),
+    "beta_2": (0.0, 1.0, True, False, False),
+    "rho": (0.0, 1.0, True, False, False),
+    "epsilon": (0.0, math.inf, False, False, False),
+    "weight_decay": (0.0, math.inf, True, False, True),
+    "clipnorm": (0.0, math.inf, False, False, True),
+    "clipvalue": (0.0, math.inf, False, False, True),
+    "global_clipnorm": (0.0, math.inf, False, False, True),
+}
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raises one `LlexpError` line for the first out-of-range value of the config."""
+    whole("seed", cfg.seed, 0)
+    if cfg.get("precision") not in PRECISIONS:
+        raise LlexpError(f"precision={cfg.get('precision')} must be one of {', '.join(PRECISIONS)}")
+    deterministic = cfg.get("deterministic", False)
+    if not isinstance(deterministic, bool):
+        raise LlexpError(f"deterministic={deterministic!r} must be true or false")
+    check_optimizer(cfg.optimizer)
+
+
+def check_optimizer(optimizer: DictConfig) -> None:
+    """Every numeric optimizer knob in its range (`OPTIMIZER_RANGES`)."""
+    for key, (low, high, low_ok, high_ok, nullable) in OPTIMIZER_RANGES.items():
+        if key not in optimizer:
+            continue
+        value = optimizer[key]
+        if value is None and nullable:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        inside = (
+            number
+            and math.isfinite(value)
+            and (low < value or (low_ok and value == low))
+            and (value < high or (high_ok and value == high))
+        )
+        if not inside:
+            bound = f"{'[' if low_ok else '('}{low:g}, {high:g}{']' if high_ok else ')'}"
+            null = " or null" if nullable else ""
+            raise LlexpError(f"optimizer.{key}={value!r} must be a number in {bound}{null}")
