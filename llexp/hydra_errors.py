@@ -43,9 +43,11 @@ def one_line(error: BaseException) -> str | None:
         full_key = getattr(cause, "full_key", None)
         parent = getattr(cause, "parent_node", None)
         if full_key and parent is not None and hasattr(parent, "keys"):
-            name = str(full_key).rpartition(".")[2]
+            prefix, _, name = str(full_key).rpartition(".")
+            hint = did_you_mean(name, parent.keys())  # names alone: a shared prefix is no match
+            hint = hint.replace("mean ", f"mean {prefix}.") if prefix and hint else hint
             return (
-                f"{full_key}: no such key{did_you_mean(name, parent.keys())} "
+                f"{full_key}: no such key{hint} "
                 f"(python -m llexp --cfg job lists them; +{full_key}=VALUE adds a new one)"
             )
         first = str(error).splitlines()[0]

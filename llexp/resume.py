@@ -56,19 +56,30 @@ def run_folder(argv: list[str]) -> Path:
 
 def main(argv: list[str]) -> int:
     """Resumes the run in `argv[0]`; returns the exit status (2 for a mistake, 130 on Ctrl-C)."""
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s")
     try:
         run_dir = run_folder(argv)
         cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     except LlexpError as error:
-        log.error("%s", error)
+        print(f"llexp resume: error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001  (an unreadable config.yaml is the user's folder)
-        log.error("%s/.hydra/config.yaml cannot be read: %s", argv[0], first_line(error))
+        print(
+            f"llexp resume: error: {argv[0]}/.hydra/config.yaml cannot be read "
+            f"({first_line(error)}); it is no run folder llexp can resume",
+            file=sys.stderr,
+        )
         return 2
-    handler = logging.FileHandler(run_dir / "llexp.log")  # appends, as a Hydra job's log
-    handler.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"))
-    logging.getLogger().addHandler(handler)
+    # The console and the run's log (appended to, as a Hydra job's), for this run only.
+    handlers = [logging.StreamHandler(sys.stderr), logging.FileHandler(run_dir / "llexp.log")]
+    root = logging.getLogger("llexp")  # every llexp module logs below it; only there, for now
+    level, propagate = root.level, root.propagate
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    for handler in handlers:
+        handler.setFormatter(
+            logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
+        )
+        root.addHandler(handler)
     log.info("resuming %s (%s)", run_dir, " ".join(sys.argv))
     try:
         from llexp import sweep
@@ -80,12 +91,15 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         return interrupted(run_dir).code
     except LlexpError as error:
-        log.error("%s", failed(run_dir, error))
+        print(f"llexp resume: error: {failed(run_dir, error)}", file=sys.stderr)
         return 2
     except Exception as error:
         failed(run_dir, error)
         raise
     finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
+        root.setLevel(level)
+        root.propagate = propagate
+        for handler in handlers:
+            root.removeHandler(handler)
+            handler.close()
     return 0

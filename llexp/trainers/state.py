@@ -20,6 +20,7 @@ import json
 import math
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import keras
@@ -61,7 +62,7 @@ class ResumeState:
             with np.load(path, allow_pickle=False) as f:
                 meta = json.loads(str(f["meta"]))
                 arrays = {k: f[k] for k in f.files if k != "meta"}
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
             raise LlexpError(
                 f"{path} cannot be read ({error}); delete it to start the run over"
             ) from None
