@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, write_npz
 from omegaconf import OmegaConf
 
 from llexp.api import compose
+
+from conftest import TINY, write_npz
 
 TABLE = Path(__file__).parent.parent / "docs" / "bad_inputs.md"
 ROW = re.compile(r"^\| *(\d+) *\| *([^|]+?) *\| *`([^`]*)` *\| *(\d+) *\| *`([^`]+)` *\|$")
