@@ -16,7 +16,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import resume, sweep
+from llexp import plugins, resume, sweep
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors
 
@@ -74,13 +74,19 @@ def app(cfg: DictConfig) -> float | None:
 
 
 def main() -> int:
-    """Console script `llexp`: `llexp review ...` reviews run folders, anything else runs Hydra."""
+    """Console script `llexp`: `llexp review ...` reviews run folders, anything else runs Hydra
+    (after checking that the launcher and sweeper it names are installed)."""
     if sys.argv[1:2] == ["review"]:
         from llexp.review import main as review
 
         return review(sys.argv[2:])
     if sys.argv[1:2] == ["resume"]:
         return resume.main(sys.argv[2:])
+    try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
+        plugins.check(sys.argv[1:])
+    except LlexpError as error:
+        print(f"llexp: error: {error}", file=sys.stderr)
+        return 2
     with one_line_errors():  # Hydra's own errors (unknown option, misspelt key): one line, 2
         app()
     return 1 if sweep.FAILED_JOBS else 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, status
+from llexp import artifacts, loggers, status
 from llexp.checks import check_config
 from llexp.errors import LlexpError, instantiate
 from llexp.precision import dtype_policy
@@ -55,12 +55,14 @@ def run(cfg: DictConfig, out_dir: Path | str, resume: bool = False) -> RunResult
         tf.config.experimental.enable_op_determinism()  # for the whole process, as TF has it
     # The model is built and trained under the configured precision; the global Keras policy is
     # restored afterwards, so the next run in this process starts from float32 again.
-    with dtype_policy(cfg.precision):
-        return train_and_save(cfg, Path(out_dir), resume)
+    # The experiment tracker (logger=...) closes its run at the end, as failed if the run raises.
+    with dtype_policy(cfg.precision), loggers.tracking(cfg, Path(out_dir)) as tracker:
+        return train_and_save(cfg, Path(out_dir), tracker, resume)
 
 
-def train_and_save(cfg: DictConfig, out_dir: Path, resume: bool = False) -> RunResult:
-    """The body of `run`, under the run's dtype policy."""
+def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None, resume: bool = False) -> RunResult:
+    """The body of `run`, under the run's dtype policy, reporting to `tracker`."""
+    tracker = tracker or loggers.Logger()
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
@@ -101,8 +103,9 @@ def train_and_save(cfg: DictConfig, out_dir: Path, resume: bool = False) -> RunR
     val = (data.x_val, family.targets(data.x_val, data.y_val))
     started = time.perf_counter()
     history = trainer.train(
-        model, family.loss(), family.metrics(), optimizer, train, val, out_dir, seed=cfg.seed
-    )
+        model, family.loss(), family.metrics(), optimizer, train, val, out_dir, seed=cfg.seed,
+        callbacks=tracker.start(cfg, out_dir),
+    )  # fmt: skip
     train_seconds = time.perf_counter() - started
     check_finite(history, out_dir, title)
 
@@ -128,6 +131,7 @@ def train_and_save(cfg: DictConfig, out_dir: Path, resume: bool = False) -> RunR
     }
     artifacts.write_json(out_dir / "metrics.json", metrics)
     (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
+    tracker.finish(metrics, out_dir)
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
 

@@ -19,7 +19,7 @@ from llexp.errors import LlexpError
 log = logging.getLogger("llexp")
 
 # Keys that do not change a run's result, so a completed run still counts with other values.
-NOT_RESULT_KEYS = ("skip_completed", "resources", "objective")
+NOT_RESULT_KEYS = ("skip_completed", "resources", "objective", "logger")
 
 # Filled by `ReportFailures` in the sweep's process; `llexp.__main__.main` turns it into the
 # exit status (the callback runs in the parent process even when joblib runs the jobs elsewhere).

@@ -65,6 +65,8 @@ def test_config_is_found_outside_the_repository(tmp_path):
     assert (
         "model: autoencoder, lenet" in helped.stdout and "dataset: cifar10, digits" in helped.stdout
     )
+    assert "llexp review PATH..." in helped.stdout  # the subcommand is named, not only Hydra's
+    assert "logger: mlflow, tensorboard, wandb" in helped.stdout
 
 
 def test_console_script_is_the_same_entry_point(tmp_path):

@@ -143,5 +143,28 @@ def test_cli_prints_the_table_and_exits_0(sweep, capsys):
     header = next(i for i, line in enumerate(lines) if line.startswith("run "))
     assert lines[header + 2].split()[:4] == ["3", "2", "8", "completed"]
     assert "4 failed: model.depth=4 is too deep" in out
+    assert re.search(r"importance for test_accuracy .*: model\.depth 0\.\d+, model\.width", out)
     assert "skipped " + str(sweep / "10") in err
     assert main([str(sweep / "missing")]) == 2
+
+
+def test_page_has_the_interactive_sweep_charts_drawn_offline(sweep):
+    result = review([sweep])
+    out = result["out_dir"]
+    page = (out / "index.html").read_text()
+    assert '<script src="plotly.min.js"></script>' in page  # beside the page, no CDN
+    assert (out / "plotly.min.js").stat().st_size > 1_000_000  # plotly's offline bundle
+    assert '"type":"parcoords"' in page and '"type":"bar"' in page
+    for axis in ["model.depth", "model.width", "val_accuracy"]:  # swept keys, then the metric
+        assert f'"label":"{axis}"' in page
+    # The 4 completed runs are the lines; depth moved val_accuracy more than width did.
+    importance = result["importance"]
+    assert sorted(importance) == ["model.depth", "model.width"]
+    assert sum(importance.values()) == pytest.approx(1.0)
+    assert importance["model.depth"] > importance["model.width"]
+
+
+def test_no_interactive_charts_without_a_sweep(sweep, tmp_path):
+    out = review([sweep / "3"], out_dir=tmp_path / "one")["out_dir"]
+    assert "plotly" not in (out / "index.html").read_text()
+    assert not (out / "plotly.min.js").exists()

@@ -51,6 +51,12 @@ def test_page_loads_in_a_browser_without_errors_and_shows_every_run(sweep, tmp_p
     assert re.search(r'<pre id="js-errors"></pre>', dom)  # window.onerror recorded nothing
     for name in ["0", "1", "2", "3", "4", "5"]:
         assert f'id="run-{name}"' in dom
+    # plotly.js (loaded from the review folder) drew the parallel coordinates, one axis per
+    # swept key plus the metric, and the importance bars.
+    assert dom.count('class="parcoords"') == 1, done.stderr[-2000:]
+    assert re.search(r'class="axis-title"[^>]*>model\.depth<', dom)
+    assert re.search(r'class="axis-title"[^>]*>val_accuracy<', dom)
+    assert dom.count('class="point"') == 2  # one bar per swept key
     shot = tmp_path / "page.png"
     chromium(tmp_path, "--window-size=1400,1600", f"--screenshot={shot}", url)
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one

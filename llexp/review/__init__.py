@@ -34,7 +34,7 @@ def review(
     Returns:
         A dict with `runs` (ranked), `problems` (skipped folders), `metric`, `columns`, `out_dir`.
     """
-    from llexp.review import page, plots
+    from llexp.review import interactive, page, plots
 
     paths = [Path(p) for p in paths]
     runs, problems = find_runs(paths)
@@ -56,9 +56,10 @@ def review(
     write_csv(runs, out_dir / "summary.csv")
     write_text(out_dir / "summary.md", markdown(columns, rows, problems, metric))
     figures = plots.sweep_plots(runs, swept, metric, out_dir)
-    page.write_page(runs, columns, rows, figures, problems, metric, out_dir / "index.html")
+    charts, importance = interactive.charts(runs, swept, metric, out_dir)
+    page.write_page(runs, columns, rows, figures, problems, metric, out_dir / "index.html", charts)
     return {"runs": runs, "problems": problems, "metric": metric, "columns": columns, "rows": rows,
-            "out_dir": out_dir, "figures": figures}  # fmt: skip
+            "out_dir": out_dir, "figures": figures, "importance": importance}  # fmt: skip
 
 
 def no_completed_run(runs: list[Run], paths: list[Path]) -> str:
@@ -165,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     for run in runs:
         if run.error:
             print(f"\n{run.name} failed: {run.error.splitlines()[0]}")
+    if result["importance"]:
+        shares = sorted(result["importance"].items(), key=lambda kv: -kv[1])
+        print(f"\nimportance for {result['metric']} (permutation importance, random forest): "
+              + ", ".join(f"{key} {share:.2f}" for key, share in shares))  # fmt: skip
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(f"\nwrote summary.csv, summary.md, {len(result['figures'])} plots and index.html to "

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from llexp.artifacts import write_text
+from llexp.review.interactive import PLOTLY_JS
 from llexp.review.runs import Run
 
 TEMPLATE = Path(__file__).with_name("page.html")
@@ -65,13 +66,16 @@ def run_section(run: Run, metric: str) -> str:
     return "\n".join(parts)
 
 
-def write_page(runs, columns, rows, figures, problems, metric, path: Path) -> None:
-    """Writes the review page: summary plots, the sortable table and every run's figures."""
+def write_page(runs, columns, rows, figures, problems, metric, path: Path, charts="") -> None:
+    """Writes the review page: summary plots, the sortable table and every run's figures;
+    `charts` (interactive plotly charts) load plotly.min.js from the page's folder."""
     skipped = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
     html_text = (
         TEMPLATE.read_text()
         .replace("{{title}}", html.escape(f"llexp review: {len(runs)} runs, best {metric} first"))
         .replace("{{table}}", table(columns, rows, runs))
+        .replace("{{plotly}}", f'<script src="{PLOTLY_JS}"></script>' if charts else "")
+        .replace("{{charts}}", charts)
         .replace("{{plots}}", "\n".join(figure(p, p.stem) for p in figures))
         .replace("{{skipped}}", f"<h2>Skipped folders</h2><ul>{skipped}</ul>" if problems else "")
         .replace("{{runs}}", "\n".join(run_section(r, metric) for r in runs))

@@ -80,8 +80,11 @@ class BaseTrainer:
                 f"use one of {', '.join(keys)}"
             )
 
-    def callbacks(self, out_dir: Path, has_validation: bool) -> list[keras.callbacks.Callback]:
-        """The callbacks every trainer drives, in the order Keras calls them."""
+    def callbacks(
+        self, out_dir: Path, has_validation: bool, extra=()
+    ) -> list[keras.callbacks.Callback]:
+        """The callbacks every trainer drives, in the order Keras calls them; `extra` (an
+        experiment tracker's) last, so they see the logs the others added (learning_rate)."""
         monitor = self.monitor
         if monitor.startswith("val_") and not has_validation:
             monitor = monitor.removeprefix("val_")
@@ -109,7 +112,7 @@ class BaseTrainer:
             callbacks.append(PauseForSignal(pause, out_dir / ".paused"))
         # Last: it saves the others' state after their epoch end, restores it after their reset.
         self.run_state = RunState(out_dir, callbacks, self.resume, self.on_epoch_saved)
-        return [*callbacks, self.run_state]
+        return [*callbacks, *extra, self.run_state]
 
     @property
     def initial_epoch(self) -> int:
@@ -130,8 +133,11 @@ class BaseTrainer:
         """Every epoch's logs, those of a resumed run's earlier sessions included."""
         return self.run_state.history if self.run_state is not None else history
 
-    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
-        """Trains `model` on `train = (x, y)`, validating on `val`; returns the history dict."""
+    def train(
+        self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int, callbacks=()
+    ) -> dict:
+        """Trains `model` on `train = (x, y)`, validating on `val`; returns the history dict.
+        `callbacks` are added after the trainer's own (an experiment tracker's)."""
         raise NotImplementedError
 
     def evaluate(self, model, x, y) -> dict[str, float]:

@@ -11,10 +11,12 @@ from llexp.trainers.base import BaseTrainer
 class FitTrainer(BaseTrainer):
     """Compiles the model and trains it with `Model.fit` over the shared `tf.data` pipeline."""
 
-    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
+    def train(
+        self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int, callbacks=()
+    ) -> dict:
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=self.jit_compile)
         has_val = len(val[0]) > 0
-        callbacks = self.callbacks(out_dir, has_val)
+        callbacks = self.callbacks(out_dir, has_val, callbacks)
         if self.training_done(model):
             return self.full_history({})
         history = model.fit(

@@ -213,9 +213,11 @@ class TapeTrainer(BaseTrainer):
 
     loop: Trainer | None = None
 
-    def train(self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int) -> dict:
+    def train(
+        self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int, callbacks=()
+    ) -> dict:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
-        callbacks = self.callbacks(out_dir, has_validation=len(val[0]) > 0)
+        callbacks = self.callbacks(out_dir, len(val[0]) > 0, callbacks)
         if self.training_done(model):
             return self.full_history({})
         history = self.loop.fit(
