@@ -29,16 +29,30 @@ OPTIMIZER_RANGES = {
 }
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
+# Switches, wherever they appear in the config: Python would take "maybe" or "no" as true.
+BOOLEAN_KEYS = {
+    "nesterov", "amsgrad", "centered", "early_stopping", "restore_best", "checkpoint_best",
+    "tensorboard", "batch_norm", "staircase", "skip_completed", "deterministic",
+    "gpu_memory_growth", "one_gpu_per_job",
+}  # fmt: skip
+
 
 def check_config(cfg: DictConfig) -> None:
     """Raises one `LlexpError` line for the first out-of-range value of the config."""
     whole("seed", cfg.seed, 0)
     if cfg.get("precision") not in PRECISIONS:
         raise LlexpError(f"precision={cfg.get('precision')} must be one of {', '.join(PRECISIONS)}")
-    deterministic = cfg.get("deterministic", False)
-    if not isinstance(deterministic, bool):
-        raise LlexpError(f"deterministic={deterministic!r} must be true or false")
+    check_switches(cfg)
     check_optimizer(cfg.optimizer)
+
+
+def check_switches(node: DictConfig, prefix: str = "") -> None:
+    """Every key of `BOOLEAN_KEYS`, at any depth, is true or false."""
+    for key, value in node.items():
+        if isinstance(value, DictConfig):
+            check_switches(value, f"{prefix}{key}.")
+        elif key in BOOLEAN_KEYS and not isinstance(value, bool):
+            raise LlexpError(f"{prefix}{key}={value!r} must be true or false")
 
 
 def check_optimizer(optimizer: DictConfig) -> None:

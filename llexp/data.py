@@ -148,7 +148,7 @@ class KerasDataset(Source):
         if not hasattr(keras.datasets, name):
             raise LlexpError(f"keras.datasets has no dataset {name!r}; check dataset.name")
         self.name = name
-        self.input_shape = tuple(image_shape)
+        self.input_shape = image_shape_key(image_shape)
 
     def arrays(self):
         import keras
@@ -170,7 +170,7 @@ class DigitsDataset(Source):
 
     def __init__(self, num_classes=10, image_shape=(8, 8, 1), test_split=0.2, **kwargs):
         super().__init__(num_classes, **kwargs)
-        self.input_shape = tuple(image_shape)
+        self.input_shape = image_shape_key(image_shape)
         if not check_size("dataset.test_split", test_split):
             raise LlexpError("dataset.test_split=0: llexp evaluates on a test set; give it images")
         self.test_split = test_split
@@ -258,6 +258,17 @@ def npz_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise LlexpError(f"dataset.path={path} is not a readable .npz file ({error})") from error
     return shapes
+
+
+def image_shape_key(shape) -> tuple[int, ...]:
+    """`dataset.image_shape` as (H, W, C): three whole numbers, 1 to 4 channels."""
+    ok = shape is not None and len(shape) == 3 and all(isinstance(n, int) and n > 0 for n in shape)
+    if not ok or not 1 <= shape[2] <= 4:
+        raise LlexpError(
+            f"dataset.image_shape={list(shape) if shape is not None else None} must be "
+            "[height, width, channels] with 1 to 4 channels, e.g. [28, 28, 1]"
+        )
+    return tuple(shape)
 
 
 def check_lengths(where: str, lengths: dict[str, int]) -> None:

@@ -103,14 +103,16 @@ def test_metrics_json_says_running_with_the_epoch_until_the_run_ends(
     assert result.metrics["command"] == [shlex.join(["llexp", *sys.argv[1:]])]
 
 
-def test_ctrl_c_on_the_command_line_is_one_line_status_interrupted_exit_130(tmp_path, monkeypatch):
-    from test_bad_inputs import run_main
+def test_ctrl_c_on_the_command_line_is_one_line_status_interrupted_exit_130(
+    tmp_path, monkeypatch, caplog, capsys
+):
+    from test_bad_inputs import NO_LOGGING, run_main
 
     from conftest import TINY
 
     interrupt_mid_epoch(monkeypatch, 6)
-    code = run_main([*TINY, "trainer.epochs=3", f"hydra.run.dir={tmp_path}"])
-    text = (tmp_path / "llexp.log").read_text()
+    code = run_main([*TINY, "trainer.epochs=3", f"hydra.run.dir={tmp_path}", *NO_LOGGING])
+    text = caplog.text + "".join(capsys.readouterr())
     assert code == 130
     assert "Traceback" not in text
     assert f"interrupted after 1 finished epochs; continue with: llexp resume {tmp_path}" in text
