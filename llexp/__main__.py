@@ -1,6 +1,7 @@
 """`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`.
 
-`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow).
+`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow), and
+`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra).
 """
 
 from __future__ import annotations

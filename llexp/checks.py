@@ -27,7 +27,6 @@ OPTIMIZER_RANGES = {
     "clipvalue": (0.0, math.inf, False, False, True),
     "global_clipnorm": (0.0, math.inf, False, False, True),
 }
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 # Switches, wherever they appear in the config: Python would take "maybe" or "no" as true.
 BOOLEAN_KEYS = {
@@ -40,8 +39,6 @@ BOOLEAN_KEYS = {
 def check_config(cfg: DictConfig) -> None:
     """Raises one `LlexpError` line for the first out-of-range value of the config."""
     whole("seed", cfg.seed, 0)
-    if cfg.get("precision") not in PRECISIONS:
-        raise LlexpError(f"precision={cfg.get('precision')} must be one of {', '.join(PRECISIONS)}")
     check_switches(cfg)
     check_optimizer(cfg.optimizer)
 

@@ -8,6 +8,7 @@ The real signals (SIGINT, SIGKILL) are sent in `test_signals.py` (slow).
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import sys
 
@@ -188,3 +189,25 @@ def test_deterministic_runs_give_the_same_history(tiny_cfg, tmp_path):
     first, second = run(cfg, tmp_path / "a"), run(cfg, tmp_path / "b")
     assert first.history == second.history
     assert json.loads((tmp_path / "a" / "metrics.json").read_text())["config"]["deterministic"]
+
+
+def test_a_sweep_rerun_with_skip_completed_resumes_its_interrupted_job(
+    tmp_path, monkeypatch, caplog
+):
+    from test_bad_inputs import NO_LOGGING, run_main
+
+    from conftest import TINY
+
+    caplog.set_level(logging.INFO, logger="llexp")
+    sweep_args = ["-m", *TINY, "trainer.epochs=2", "seed=1,2", f"hydra.sweep.dir={tmp_path}"]
+    interrupt_mid_epoch(monkeypatch, 6)  # job 0, second epoch
+    assert run_main([*sweep_args, *NO_LOGGING]) == 130
+    assert status.read(tmp_path / "0")["status"] == "interrupted"
+    assert not (tmp_path / "1").exists()  # Ctrl-C stops the whole sweep
+    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
+    assert run_main([*sweep_args, "skip_completed=true", *NO_LOGGING]) == 0
+    assert "resuming it in" in caplog.text
+    resumed, fresh = status.read(tmp_path / "0"), status.read(tmp_path / "1")
+    assert resumed["status"] == fresh["status"] == "completed"
+    assert len(resumed["command"]) == 2 and len(fresh["command"]) == 1
+    assert len((tmp_path / "0" / "history.csv").read_text().splitlines()) == 3
