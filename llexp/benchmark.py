@@ -25,14 +25,17 @@ from llexp.trainers import Trainer
 
 def fit_seconds(model, family, optimizer, data, batch_size, epochs, seed) -> tuple[float, float]:
     """Seconds of the warm-up epoch (compile and trace included) and of the timed epochs."""
-    from llexp.data import batches
+    from llexp.data import batches, steps_per_epoch
 
+    x, y = data.x_train, data.y_train
+    steps = steps_per_epoch(len(x), batch_size)  # the pipeline holds every epoch, as in FitTrainer
     started = time.perf_counter()
     model.compile(optimizer=optimizer, loss=family.loss(), metrics=family.metrics())
-    train = batches(data.x_train, data.y_train, batch_size, shuffle=True, seed=seed)
-    model.fit(train, epochs=1, verbose=0, shuffle=False)  # warm-up: traces the train function
+    warm_up = batches(x, y, batch_size, True, seed, epochs=1)
+    model.fit(warm_up, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)  # traces
     warmed = time.perf_counter()
-    model.fit(train, epochs=epochs, verbose=0, shuffle=False)
+    train = batches(x, y, batch_size, True, seed, epochs=epochs)
+    model.fit(train, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False)
     return warmed - started, time.perf_counter() - warmed
 
 
