@@ -1,1 +1,27 @@
-"""llexp's Hydra configs, installed as the package `llexp.conf` (see pyproject.toml)."""
+"""llexp's Hydra configs, shipped as the package `llexp.conf`.
+
+Importing it (Hydra does, to find the configs) registers the resolvers the configs use to derive
+a dataset's class count from its other keys, so the model's `num_classes` follows the data.
+"""
+
+from omegaconf import OmegaConf
+
+
+def cifar100_classes(label_mode: str) -> int | None:
+    """100 fine classes or 20 coarse superclasses (otherwise None: the dataset says why)."""
+    return {"fine": 100, "coarse": 20}.get(label_mode)
+
+
+def folder_classes(path) -> int | None:
+    """The class subfolders of an image folder (of its train/ if it has one); None when it cannot
+    be read: the dataset then fails with one line saying why."""
+    from llexp.data.folder import class_folders
+
+    try:
+        return len(class_folders(path)) or None
+    except Exception:  # noqa: BLE001  (reported by FolderDataset, with the fix)
+        return None
+
+
+OmegaConf.register_new_resolver("llexp.cifar100_classes", cifar100_classes, replace=True)
+OmegaConf.register_new_resolver("llexp.folder_classes", folder_classes, replace=True)

@@ -19,9 +19,13 @@ def compose(*overrides: str) -> DictConfig:
 
 
 def dataset_overrides(dataset: str) -> list[str]:
-    """`"digits"` -> `dataset=digits`; a path to an .npz -> `dataset=npz dataset.path=...`."""
+    """`"digits"` -> `dataset=digits`; a path to an .npz -> `dataset=npz dataset.path=...`; a
+    folder of class subfolders of images -> `dataset=folder dataset.path=...`."""
+    path = Path(dataset).expanduser()
     if dataset.endswith(".npz"):
-        return ["dataset=npz", f"dataset.path={Path(dataset).expanduser().resolve()}"]
+        return ["dataset=npz", f"dataset.path={path.resolve()}"]
+    if path.is_dir():
+        return ["dataset=folder", f"dataset.path={path.resolve()}"]
     return [f"dataset={dataset}"]
 
 
@@ -67,7 +71,8 @@ def make_lenet_model(
     """A compiled LeNet-like classifier for a dataset's image shape and class count.
 
     Args:
-        dataset: a dataset config name (mnist, fashion_mnist, cifar10, digits) or an .npz path.
+        dataset: a dataset config name (mnist, cifar10, cifar100, digits, ...), an .npz path or
+            a folder of class subfolders of images.
         width: filters of the first conv layer.
         depth: number of conv blocks.
         optimizer: an optimizer config name (adam, sgd, rmsprop).
@@ -85,7 +90,8 @@ def make_autoencoder_model(
     """A compiled convolutional autoencoder for a dataset's image shape and channels.
 
     Args:
-        dataset: a dataset config name (mnist, fashion_mnist, cifar10, digits) or an .npz path.
+        dataset: a dataset config name (mnist, cifar10, cifar100, digits, ...), an .npz path or
+            a folder of class subfolders of images.
         depth: number of encoder blocks (image sides must be divisible by 2**depth).
         optimizer: an optimizer config name (adam, sgd, rmsprop).
         **model_kwargs: any other `conf/model/autoencoder.yaml` key (width=16,
@@ -110,7 +116,7 @@ def fit_model_on(
     """Creates a LeNet-like model, trains it on `dataset` and writes the run folder to `out_dir`.
 
     Args:
-        dataset: a dataset config name or an .npz path (see `make_lenet_model`).
+        dataset: a dataset config name, an .npz path or an image folder (see `make_lenet_model`).
         epochs: training epochs.
         batch_size: images per step; None for the dataset's (`dataset.batch_size`).
         out_dir: the run folder to write (model, weights, history, metrics, figures).
@@ -137,7 +143,8 @@ def fit_model_cifar10(
     writes its run folder to `out_dir`, reconstructions.png and the encoder included.
 
     Args:
-        dataset: a dataset config name or an .npz path (see `make_autoencoder_model`).
+        dataset: a dataset config name, an .npz path or an image folder (see
+            `make_autoencoder_model`).
         n_epochs: training epochs.
         batch_size: images per step; None for the dataset's (`dataset.batch_size`).
         visualization_size: reconstructions.png shows `visualization_size**2` test images.

@@ -38,6 +38,15 @@ def write_csv(path: Path, rows: list[list]) -> None:
     write_text(path, text.getvalue())
 
 
+def write_npz(path: Path, **arrays) -> None:
+    """Writes NumPy arrays to an .npz at `path`, atomically."""
+    import numpy as np
+
+    tmp = path.with_name(f".{path.stem}.tmp.npz")  # np.savez insists on the .npz suffix
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
 def save_model(model, out_dir: Path, stem: str = "model") -> None:
     """`<stem>.json` (architecture) + `<stem>.weights.h5`; reload with `load_model`."""
     write_text(out_dir / f"{stem}.json", model.to_json())
@@ -54,6 +63,8 @@ def load_model(run_dir: Path | str, stem: str = "model"):
     file holds arrays only.
     """
     import keras
+
+    import llexp.models  # noqa: F401  registers llexp's own layers (pretrained's preprocessing)
 
     run_dir = Path(run_dir)
     config = json.loads((run_dir / f"{stem}.json").read_text())

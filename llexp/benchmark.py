@@ -25,16 +25,13 @@ from llexp.trainers import Trainer
 
 def fit_seconds(model, family, optimizer, data, batch_size, epochs, seed) -> tuple[float, float]:
     """Seconds of the warm-up epoch (compile and trace included) and of the timed epochs."""
-    from llexp.data import batches, steps_per_epoch
-
-    x, y = data.x_train, data.y_train
-    steps = steps_per_epoch(len(x), batch_size)  # the pipeline holds every epoch, as in FitTrainer
     started = time.perf_counter()
     model.compile(optimizer=optimizer, loss=family.loss(), metrics=family.metrics())
-    warm_up = batches(x, y, batch_size, True, seed, epochs=1)
+    steps = data.steps_per_epoch(batch_size)
+    warm_up = data.train_batches(batch_size, seed, 1, family.targets)
     model.fit(warm_up, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)  # traces
     warmed = time.perf_counter()
-    train = batches(x, y, batch_size, True, seed, epochs=epochs)
+    train = data.train_batches(batch_size, seed, epochs, family.targets)
     model.fit(train, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False)
     return warmed - started, time.perf_counter() - warmed
 
@@ -42,10 +39,12 @@ def fit_seconds(model, family, optimizer, data, batch_size, epochs, seed) -> tup
 def tape_seconds(model, family, optimizer, data, batch_size, epochs, seed) -> tuple[float, float]:
     started = time.perf_counter()
     trainer = Trainer(model, family.loss(), optimizer, family.metrics())
-    x, y = data.x_train, data.y_train
-    trainer.fit(x, y, epochs=1, batch_size=batch_size, verbose=0, seed=seed)  # warm-up
+    steps = data.steps_per_epoch(batch_size)
+    warm_up = data.train_batches(batch_size, seed, 1, family.targets)
+    trainer.fit_batches(warm_up, None, steps, epochs=1, verbose=0)  # traces the step
     warmed = time.perf_counter()
-    trainer.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, seed=seed)
+    train = data.train_batches(batch_size, seed, epochs, family.targets)
+    trainer.fit_batches(train, None, steps, epochs=epochs, verbose=0)
     return warmed - started, time.perf_counter() - warmed
 
 
@@ -61,12 +60,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     cfg = compose("dataset=digits", *args.overrides)
     source, family = instantiate(cfg.dataset), instantiate(cfg.model)
-    data = source.load()
-    data.y_train = family.targets(data.x_train, data.y_train)
+    data = source.splits()  # the pipelines `python -m llexp` trains on, any dataset
     batch_size = cfg.trainer.batch_size
-    images = len(data.x_train) * args.epochs
+    images = len(data.train) * args.epochs
     print(
-        f"{family.describe()} on {source.name}: {len(data.x_train)} images, batch {batch_size}, "
+        f"{family.describe()} on {source.name}: {len(data.train)} images, batch {batch_size}, "
         f"{args.epochs} timed epochs x {args.repeats} repeats, keras {keras.__version__}"
     )
     rates: dict[str, list[float]] = {name: [] for name in TRAINERS}

@@ -152,3 +152,61 @@ def reconstructions(x, outputs, size: int, path: Path, title: str) -> None:
     ax.set_title(f"{title}\n{count} test images, each above its reconstruction")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def tiled(images: np.ndarray, cols: int, pad: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Images (N, H, W, C) laid out `cols` to a row on one mid-gray canvas (one `imshow` draws
+    them all: far cheaper than a subplot per image); returns it and each image's top-left corner."""
+    n, h, w, c = images.shape
+    rows = math.ceil(n / cols)
+    canvas = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 0.5, dtype="float32")
+    corners = []
+    for i, image in enumerate(images):
+        top, left = pad + (i // cols) * (h + pad), pad + (i % cols) * (w + pad)
+        canvas[top : top + h, left : left + w] = np.clip(image, 0.0, 1.0)
+        corners.append((top, left))
+    return canvas, corners
+
+
+def augmented(x: np.ndarray, layers, path: Path, title: str, variants: int = 7) -> None:
+    """Each row: a training image, then `variants` draws of the augmentation applied to it,
+    so the user sees what the model saw."""
+    from llexp.data.pipeline import augmented as augment
+
+    x = np.asarray(x, dtype="float32")
+    draws = [np.asarray(augment(layers, x)) for _ in range(variants)]
+    grid = np.stack([x, *draws], axis=1).reshape(-1, *x.shape[1:])  # row i: image i, its draws
+    h = x.shape[1]
+    canvas, _ = tiled(grid, variants + 1, pad=max(1, h // 8))
+    inches = 10.0 / max(canvas.shape[:2])
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] * inches, canvas.shape[0] * inches + 0.8))
+    show(ax, canvas)
+    ax.set_title(
+        f"{title}\nleft: a training image; right: {variants} augmented versions of it "
+        f"({', '.join(type(layer).__name__ for layer in layers)})",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def embedding_projection(
+    points: np.ndarray, labels, class_names, path: Path, title: str, note: str = ""
+) -> None:
+    """A 2-D projection of the test set's embeddings, one colour per class; `note` (e.g. the
+    clustering scores) goes under the title."""
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    cmap = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20")
+    labels = np.asarray(labels)
+    for k, name in enumerate(class_names):
+        chosen = labels == k
+        if chosen.any():
+            color = cmap(k % cmap.N)
+            ax.scatter(*points[chosen].T, s=8, color=color, alpha=0.7, label=str(name))
+    if len(class_names) <= 20:
+        ax.legend(markerscale=2, fontsize=8, loc="best", title="class")
+    ax.set(xlabel="component 1", ylabel="component 2")
+    subtitle = ", ".join(filter(None, ["test embeddings, first two principal components", note]))
+    ax.set_title(f"{title}\n{subtitle}", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)

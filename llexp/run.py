@@ -1,4 +1,4 @@
-"""One run, top to bottom: config -> data description -> model -> data -> train -> save.
+"""One run, top to bottom: config -> data description -> model -> pipelines -> train -> save.
 
 `run(cfg, out_dir)` is what `python -m llexp` calls inside Hydra's run folder, and what tests and
 the Python API call with a config from `hydra.compose`.
@@ -17,8 +17,9 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, loggers, status
+from llexp import artifacts, figures, loggers, status
 from llexp.checks import check_config
+from llexp.data.preprocess import normalization
 from llexp.errors import LlexpError, instantiate
 from llexp.precision import dtype_policy
 from llexp.trainers.state import RESUME_FILE, ResumeState
@@ -84,37 +85,60 @@ def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None, resume: bool = 
     state = start_record(cfg, out_dir, trainer, resume)
 
     log.info("loading dataset %s", source.name)
-    data = source.load()
+    data = source.splits()
     log.info(
         "%d train / %d validation / %d test images of shape %s",
-        len(data.x_train),
-        len(data.x_val),
-        len(data.x_test),
+        len(data.train),
+        len(data.val),
+        len(data.test),
         data.input_shape,
     )
+    # Normalisation is a layer inside the model (the saved model applies it to raw images); its
+    # statistics come from the training split, known only now. Re-seeded, so the network starts
+    # from the same weights whatever the normalisation.
+    preprocessing = normalization(data, source.normalize)
+    if preprocessing:
+        keras.utils.set_random_seed(cfg.seed)
+        model = family.build(data.input_shape, preprocessing)
 
     # Schedules count in epochs; steps per epoch are known now. The schedule lives inside the
     # optimizer, so every trainer follows it step by step in the same way.
-    steps_per_epoch = math.ceil(len(data.x_train) / trainer.batch_size)
+    batch_size = trainer.batch_size
+    steps_per_epoch = data.steps_per_epoch(batch_size)
     learning_rate = schedule(cfg.optimizer.learning_rate, steps_per_epoch)
     optimizer = instantiate(cfg.optimizer, learning_rate=learning_rate)
 
-    train = (data.x_train, family.targets(data.x_train, data.y_train))
-    val = (data.x_val, family.targets(data.x_val, data.y_val))
+    # The shuffling of epoch e is seeded with (seed, e); augmentation touches training batches only.
+    targets = family.targets
+    # A resumed run starts at the epoch after its last finished one, in the same order.
+    train = data.train_batches(batch_size, cfg.seed, trainer.epochs, targets, trainer.initial_epoch)
+    val = data.batches("val", batch_size, targets) if len(data.val) else None
     started = time.perf_counter()
     history = trainer.train(
-        model, family.loss(), family.metrics(), optimizer, train, val, out_dir, seed=cfg.seed,
+        model,
+        family.loss(),
+        family.metrics(),
+        optimizer,
+        train,
+        val,
+        out_dir,
+        steps_per_epoch,
         callbacks=tracker.start(cfg, out_dir),
-    )  # fmt: skip
+    )
     train_seconds = time.perf_counter() - started
     check_finite(history, out_dir, title)
 
-    test = trainer.evaluate(model, data.x_test, family.targets(data.x_test, data.y_test))
+    test = trainer.evaluate(model, data.batches("test", batch_size, targets))
     log.info("test: %s", ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
 
     artifacts.save_model(model, out_dir)
     artifacts.plot_history(history, out_dir / "history.png", title)
+    if data.augment:  # after training, so drawing it leaves the training batches unchanged
+        figures.augmented(
+            data.sample("train", 8)[0], data.augment, out_dir / "augmented.png", title
+        )
     extra = family.report(model, data, out_dir, title)
+    log.info("metrics: %s", ", ".join(f"{k}={v:.4f}" for k, v in extra.items() if is_number(v)))
 
     metrics = {
         "status": "completed",
@@ -153,6 +177,10 @@ def start_record(cfg: DictConfig, out_dir: Path, trainer, resume: bool) -> dict:
     trainer.on_epoch_saved = lambda epoch: status.running(out_dir, epoch, **record)
     status.running(out_dir, trainer.initial_epoch, **record)
     return record
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def check_objective(objective: str, family, trainer) -> str:

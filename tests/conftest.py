@@ -58,6 +58,17 @@ def write_npz(path, shape=(12, 12), n_train=60, n_test=20, num_classes=3, dtype=
     return path
 
 
+@pytest.fixture(scope="session")
+def autoencoder_run(tmp_path_factory):
+    """The folder of a finished tiny autoencoder run on digits (8x8x1 -> a 4x4x4 code)."""
+    from llexp.run import run
+
+    folder = tmp_path_factory.mktemp("autoencoder") / "run"
+    ae = ["model=autoencoder", "model.width=4", "model.depth=1", "model.visualization_size=2"]
+    run(compose(*[o for o in TINY if not o.startswith("model.")], *ae), folder)
+    return folder
+
+
 @pytest.fixture
 def npz_file(tmp_path):
     return write_npz(tmp_path / "tiny.npz")
@@ -84,3 +95,24 @@ def run_llexp(*args: str, cwd, timeout: int = 300) -> subprocess.CompletedProces
         text=True,
         timeout=timeout,
     )
+
+
+def write_image_folder(root, classes=3, per_class=8, size=(8, 8), mode="RGB", split=False, seed=0):
+    """Writes PNGs into ROOT/<class>/ (or ROOT/train/<class>/ and ROOT/test/<class>/ with
+    `split`); class k is brighter than class k-1, so a tiny model can learn them."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    names = [f"class_{chr(ord('a') + k)}" for k in range(classes)]
+    parts = {"train": per_class, "test": max(2, per_class // 2)} if split else {"": per_class}
+    for part, count in parts.items():
+        for k, name in enumerate(names):
+            folder = root / part / name if part else root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                channels = 3 if mode == "RGB" else 1
+                pixels = rng.random((*size, channels)) * 0.3 + k / classes
+                pixels = (np.clip(pixels, 0, 1) * 255).astype("uint8")
+                image = Image.fromarray(pixels if channels == 3 else pixels[..., 0], mode=mode)
+                image.save(folder / f"img{i:03d}.png")
+    return root, names

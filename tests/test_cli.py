@@ -62,9 +62,12 @@ def test_config_is_found_outside_the_repository(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "_target_: llexp.models.LeNet" in done.stdout
     helped = llexp("--help", cwd=tmp_path)
+    assert "model: autoencoder, encoder_classifier, lenet, mlp, pretrained, vgg16" in helped.stdout
     assert (
-        "model: autoencoder, lenet" in helped.stdout and "dataset: cifar10, digits" in helped.stdout
+        "dataset: cifar10, cifar100, codes, digits, fashion_mnist, folder, mnist, npz"
+        in helped.stdout
     )
+    assert "experiment: cifar10_autoencoder" in helped.stdout
     assert "llexp review PATH..." in helped.stdout  # the subcommand is named, not only Hydra's
     assert "logger: mlflow, tensorboard, wandb" in helped.stdout
 

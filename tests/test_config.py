@@ -25,8 +25,17 @@ def test_defaults_are_those_the_docs_promise():
 
 
 @pytest.mark.parametrize("option", options("dataset"))
-def test_every_dataset_composes_and_describes_itself(option, npz_file):
-    extra = [f"dataset.path={npz_file}"] if option == "npz" else []
+def test_every_dataset_composes_and_describes_itself(option, npz_file, autoencoder_run, tmp_path):
+    from conftest import write_image_folder
+
+    # The options that read a file, a folder or a run folder are given one.
+    extra = {
+        "npz": lambda: [f"dataset.path={npz_file}"],
+        "folder": lambda: [
+            f"dataset.path={write_image_folder(tmp_path / 'images', classes=2, per_class=2)[0]}"
+        ],
+        "codes": lambda: [f"dataset.encoder_from={autoencoder_run}"],
+    }.get(option, list)()
     source = instantiate(compose(f"dataset={option}", *extra).dataset)
     assert len(source.input_shape) == 3
     assert source.num_classes >= 2
@@ -34,8 +43,15 @@ def test_every_dataset_composes_and_describes_itself(option, npz_file):
 
 
 @pytest.mark.parametrize("option", options("model"))
-def test_every_model_composes_and_builds(option):
-    family = instantiate(compose(f"model={option}", "dataset=digits", "model.width=4").model)
+def test_every_model_composes_and_builds(option, autoencoder_run):
+    extra = {
+        "vgg16": ["model.depth=3"],  # VGG-16's 5 blocks need 32x32 images; 8x8 fits 3
+        "pretrained": ["model.weights=null"],  # no ImageNet download here
+        "encoder_classifier": [f"model.encoder_from={autoencoder_run}"],
+    }.get(option, [])
+    family = instantiate(
+        compose(f"model={option}", "dataset=digits", "model.width=4", *extra).model
+    )
     assert isinstance(family.build((8, 8, 1)), keras.Model)
 
 

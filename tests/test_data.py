@@ -207,3 +207,58 @@ def test_a_dataset_without_test_images_is_refused_before_training(tmp_path):
         NpzDataset(path, num_classes=2)
     with pytest.raises(LlexpError, match="test_split=0"):
         DigitsDataset(test_split=0)
+
+
+def write_cifar100(root, n_train=40, n_test=20):
+    """The extracted archive as keras.datasets.cifar100 finds it: pickled dicts whose keys and
+    names load as bytes (the real files were written by Python 2)."""
+    folder = root / "cifar-100-python-target" / "cifar-100-python"
+    folder.mkdir(parents=True)
+    for name, n in (("train", n_train), ("test", n_test)):
+        fine = [i % 100 for i in range(n)]  # image i: fine label i % 100, coarse i % 20
+        batch = {
+            b"data": np.repeat(np.arange(n, dtype="uint8")[:, None], 3072, axis=1),
+            b"fine_labels": fine,
+            b"coarse_labels": [i % 20 for i in fine],
+            b"filenames": [f"img{i}.png".encode() for i in fine],
+        }
+        (folder / name).write_bytes(pickle.dumps(batch))
+    meta = {
+        b"fine_label_names": [f"fine{i}".encode() for i in range(100)],
+        b"coarse_label_names": [f"coarse{i}".encode() for i in range(20)],
+    }
+    (folder / "meta").write_bytes(pickle.dumps(meta))
+    return root / "cifar-100-python-target"
+
+
+@pytest.mark.parametrize("label_mode, classes", [("fine", 100), ("coarse", 20)])
+def test_cifar100_loader_reads_the_real_archive_with_its_class_names(
+    label_mode, classes, tmp_path, monkeypatch
+):
+    from llexp.api import compose
+    from llexp.errors import instantiate
+
+    fake_get_file(monkeypatch, "cifar100", write_cifar100(tmp_path, n_train=200, n_test=100))
+    cfg = compose("dataset=cifar100", f"dataset.label_mode={label_mode}", "dataset.val_split=0")
+    assert cfg.dataset.num_classes == classes and cfg.model.num_classes == classes
+    data = instantiate(cfg.dataset).splits()
+    assert data.input_shape == (32, 32, 3) and len(data.test) == 100
+    assert data.class_names == [f"{label_mode}{i}" for i in range(classes)]
+    expected = np.arange(100) if label_mode == "fine" else np.arange(100) % 20
+    np.testing.assert_array_equal(data.test.labels, expected)
+    np.testing.assert_allclose(data.test.x[7], 7 / 255.0, rtol=1e-6)  # pixels of test image 7
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["dataset.label_mode=medium"], "dataset.label_mode='medium' must be fine or coarse"),
+        (["dataset.num_classes=10"], "has 100 classes but dataset.num_classes=10"),
+    ],
+)
+def test_cifar100_mistakes_are_one_line(overrides, message):
+    from llexp.api import compose
+    from llexp.errors import instantiate
+
+    with pytest.raises(LlexpError, match=message):
+        instantiate(compose("dataset=cifar100", *overrides).dataset)

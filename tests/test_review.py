@@ -148,6 +148,27 @@ def test_cli_prints_the_table_and_exits_0(sweep, capsys):
     assert main([str(sweep / "missing")]) == 2
 
 
+def test_new_test_metrics_are_columns_rank_best_first_and_are_plotted(tmp_path):
+    """Clustering scores, macro F1 and top-5 accuracy show like the other test metrics; the
+    nested per-class table stays in metrics.json and the CSV."""
+    root = tmp_path / "ae"
+    nmi = {(1, 4): 0.4, (1, 8): 0.7, (2, 4): 0.5, (2, 8): 0.6}
+    for job, ((depth, width), score) in enumerate(nmi.items()):
+        metrics = completed(0.5, params=10) | {
+            "test_kmeans_nmi": score,
+            "test_kmeans_purity": score + 0.1,
+            "test_macro_f1": 0.5,
+            "test_top5_accuracy": 0.9,
+            "per_class": {"a": {"precision": 1.0}},
+        }
+        make_run(root / str(job), [f"model.depth={depth}", f"model.width={width}"], metrics)
+    result = review([root], metric="test_kmeans_nmi")
+    assert [run.name for run in result["runs"]] == ["1", "3", "2", "0"]  # higher is better
+    new = {"test_kmeans_nmi", "test_kmeans_purity", "test_macro_f1", "test_top5_accuracy"}
+    assert new <= set(result["columns"]) and "per_class" not in result["columns"]
+    assert [p.name for p in result["figures"]][:2] == ["sweep_heatmap.png", "sweep_metric.png"]
+
+
 def test_page_has_the_interactive_sweep_charts_drawn_offline(sweep):
     result = review([sweep])
     out = result["out_dir"]

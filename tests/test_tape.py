@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from llexp import Trainer
+from llexp.data import array_splits
 from llexp.trainers import FitTrainer, TapeTrainer
 
 
@@ -101,9 +102,11 @@ def test_both_trainers_write_the_same_history_for_a_reconstruction_model(tmp_pat
         mse = [keras.metrics.MeanSquaredError(name="mse")]
         model, optimizer = autoencoder(), keras.optimizers.Adam()
         loss = keras.losses.MeanSquaredError()
-        trainer.train(model, loss, mse, optimizer, (x, x), (x, x), out, seed=0)
+        data = array_splits(x, x, x, x)
+        train, val = data.train_batches(32, 0, 2), data.batches("val", 32)
+        trainer.train(model, loss, mse, optimizer, train, val, out, data.steps_per_epoch(32))
         headers[type(trainer).__name__] = (out / "history.csv").read_text().splitlines()[0]
-        assert set(trainer.evaluate(model, x, x)) == {"loss", "mse"}
+        assert set(trainer.evaluate(model, data.batches("val", 32))) == {"loss", "mse"}
         assert (out / "best.weights.h5").exists()
     assert headers["FitTrainer"] == headers["TapeTrainer"]
     assert headers["TapeTrainer"] == "epoch,learning_rate,loss,mse,val_loss,val_mse"

@@ -3,6 +3,21 @@ model, and the family knows its loss, metrics, training targets and the figures 
 
 from llexp.models.autoencoder import Autoencoder
 from llexp.models.base import ImageModel, max_depth
+from llexp.models.classifier import Classifier
+from llexp.models.encoder_classifier import EncoderClassifier
 from llexp.models.lenet import LeNet
+from llexp.models.mlp import MLP
+from llexp.models.pretrained import Pretrained
+from llexp.models.vgg16 import VGG16
 
-__all__ = ["Autoencoder", "ImageModel", "LeNet", "max_depth"]
+__all__ = [
+    "Autoencoder",
+    "Classifier",
+    "EncoderClassifier",
+    "ImageModel",
+    "LeNet",
+    "MLP",
+    "Pretrained",
+    "VGG16",
+    "max_depth",
+]

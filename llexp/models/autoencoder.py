@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from llexp import artifacts, figures
+from llexp import artifacts, evaluation, figures
 from llexp.errors import LlexpError, whole
 from llexp.models.base import ImageModel, check_choice, grown, keras_loss
 
@@ -151,17 +151,65 @@ class Autoencoder(ImageModel):
         return x
 
     def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
-        """reconstructions.png, the encoder as its own model, and the mean-image baseline."""
-        shown = data.x_test[: self.visualization_size**2]
+        """reconstructions.png, the encoder as its own model, the mean-image baseline, the test
+        set's embeddings (embeddings.npz, embeddings.png) and their k-means scores."""
+        shown, _ = data.sample("test", self.visualization_size**2)
         outputs = model.predict(shown, verbose=0)
         figures.reconstructions(
             shown, outputs, self.visualization_size, out_dir / "reconstructions.png", title
         )
         encoder = encoder_of(model)
         artifacts.save_model(encoder, out_dir, "encoder")
-        # Predicting the mean training image for every test image: the MSE to beat.
-        baseline = np.mean((data.x_test - data.x_train.mean(axis=0)) ** 2)
-        return {"baseline_mse": float(baseline), "embedding_shape": list(encoder.output_shape[1:])}
+        embeddings = data.predict(encoder, "test")
+        embeddings = embeddings.reshape(len(embeddings), -1)
+        labels = data.test.labels
+        artifacts.write_npz(
+            out_dir / "embeddings.npz",
+            embeddings=embeddings,
+            labels=labels,
+            class_names=np.array(data.class_names),
+        )
+        # k-means on the raw test pixels is the baseline, when the test set fits in memory.
+        fits = len(labels) * math.prod(data.input_shape) <= evaluation.MAX_PIXEL_VALUES
+        pixels = data.sample("test", len(labels))[0] if fits else None
+        scores = evaluation.clustering(embeddings, labels, pixels, k=data.num_classes, seed=0)
+        note = f"k-means NMI {scores['test_kmeans_nmi']:.3f}"
+        if "kmeans_pixels_nmi" in scores:
+            note += f" (on raw pixels {scores['kmeans_pixels_nmi']:.3f})"
+        figures.embedding_projection(
+            projection(embeddings),
+            labels,
+            data.class_names,
+            out_dir / "embeddings.png",
+            title,
+            note,
+        )
+        return {
+            "baseline_mse": baseline_mse(data),
+            "embedding_shape": list(encoder.output_shape[1:]),
+            **scores,
+        }
+
+
+def projection(embeddings: np.ndarray) -> np.ndarray:
+    """The embeddings' first two principal components (a 1-D code gets a zero second axis)."""
+    from sklearn.decomposition import PCA
+
+    components = min(2, *embeddings.shape)
+    points = PCA(n_components=components).fit_transform(embeddings)
+    return np.pad(points, ((0, 0), (0, 2 - components)))
+
+
+def baseline_mse(data) -> float:
+    """The test MSE of predicting the mean training image for every test image: the number to
+    beat. Both passes stream, batch by batch."""
+    total, count = 0.0, 0
+    for x, _ in data.batches("train", 256).as_numpy_iterator():
+        total, count = total + x.astype("float64").sum(axis=0), count + len(x)
+    mean, error, pixels = total / count, 0.0, 0
+    for x, _ in data.batches("test", 256).as_numpy_iterator():
+        error, pixels = error + float(((x - mean) ** 2).sum()), pixels + x.size
+    return error / pixels
 
 
 def encoder_of(model: keras.Model) -> keras.Model:

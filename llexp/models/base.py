@@ -79,11 +79,19 @@ class ImageModel:
         """Short name with the key hyperparameters, for figure titles and logs."""
         return f"{self.name} depth={self.depth} width={getattr(self, 'width', '?')}"
 
-    def build(self, input_shape) -> keras.Model:
-        """Calls the block (which checks the depth rule) on a fresh `keras.Input`."""
+    def build(self, input_shape, preprocessing=()) -> keras.Model:
+        """Calls the block (which checks the depth rule) on a fresh `keras.Input`.
+
+        Args:
+            input_shape: `(H, W, C)` of the images.
+            preprocessing: layers between the input and the block, for every family alike
+                (the dataset's normalisation), saved with the model.
+        """
         input_shape = tuple(int(s) for s in input_shape)
-        inputs = keras.Input(shape=input_shape, name="image")
-        return keras.Model(inputs, self(inputs), name=self.name)
+        inputs = x = keras.Input(shape=input_shape, name="image")
+        for layer in preprocessing:
+            x = layer(x)
+        return keras.Model(inputs, self(x), name=self.name)
 
     def loss(self) -> keras.losses.Loss:
         raise NotImplementedError
@@ -97,7 +105,10 @@ class ImageModel:
         return y
 
     def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
-        """Writes the family's figures into `out_dir`; returns extra metrics for metrics.json."""
+        """Writes the family's figures into `out_dir`; returns extra metrics for metrics.json.
+
+        `data` is the run's `llexp.data.Splits`: `data.sample(...)` for figures,
+        `data.predict(model, "test")` and `data.test.labels` for the whole test set."""
         return {}
 
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import keras
-import numpy as np
 from keras import layers
 
-from llexp import artifacts, figures
 from llexp.errors import whole
-from llexp.models.base import ImageModel, grown
+from llexp.models.base import grown
+from llexp.models.classifier import Classifier
 
 
-class LeNet(ImageModel):
+class LeNet(Classifier):
     """LeNet-like classifier: `depth` blocks of conv -> (batch norm) -> activation -> max-pool.
 
     Each block halves height and width; the first has `width` filters and each next one
@@ -33,7 +29,6 @@ class LeNet(ImageModel):
     """
 
     name = "lenet"
-    objective = "val_accuracy"
 
     def __init__(
         self,
@@ -78,31 +73,3 @@ class LeNet(ImageModel):
         x = layers.Dense(self.num_classes, name="logits")(x)
         # float32 softmax keeps probabilities exact under mixed precision.
         return layers.Activation("softmax", dtype="float32", name="probabilities")(x)
-
-    def loss(self):
-        return keras.losses.SparseCategoricalCrossentropy()
-
-    def metrics(self):
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-
-    def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
-        """samples.png, predictions.png, probabilities.png and the test set's confusion matrix
-        (confusion_matrix.png and .csv, rows the true classes, columns the predicted ones)."""
-        from sklearn.metrics import confusion_matrix
-
-        names = data.class_names
-        figures.samples(data.x_train, data.y_train, names, out_dir / "samples.png", title)
-        probs = model.predict(data.x_test, batch_size=256, verbose=0)
-        pred = np.argmax(probs, axis=-1)
-        figures.predictions(
-            data.x_test, data.y_test, pred, names, out_dir / "predictions.png", title
-        )
-        figures.probabilities(
-            data.x_test, data.y_test, probs, names, out_dir / "probabilities.png", title
-        )
-        matrix = confusion_matrix(data.y_test, pred, labels=range(len(names)))
-        rows = [["true \\ predicted", *names]]
-        rows += [[name, *counts] for name, counts in zip(names, matrix, strict=True)]
-        artifacts.write_csv(out_dir / "confusion_matrix.csv", rows)
-        figures.confusion_matrix(matrix, names, out_dir / "confusion_matrix.png", title)
-        return {}

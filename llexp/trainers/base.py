@@ -134,14 +134,29 @@ class BaseTrainer:
         return self.run_state.history if self.run_state is not None else history
 
     def train(
-        self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int, callbacks=()
+        self,
+        model,
+        loss,
+        metrics,
+        optimizer,
+        train,
+        val,
+        out_dir: Path,
+        steps_per_epoch: int,
+        callbacks=(),
     ) -> dict:
-        """Trains `model` on `train = (x, y)`, validating on `val`; returns the history dict.
-        `callbacks` are added after the trainer's own (an experiment tracker's)."""
+        """Trains `model`; returns the history dict.
+
+        Args:
+            train: `tf.data` batches of `(x, target)` for all `epochs`, one after another
+                (`Splits.train_batches`), `steps_per_epoch` batches to an epoch.
+            val: `tf.data` batches to validate on after each epoch, or None.
+            callbacks: added after the trainer's own (an experiment tracker's).
+        """
         raise NotImplementedError
 
-    def evaluate(self, model, x, y) -> dict[str, float]:
-        """Loss and metrics of the trained model on `(x, y)`."""
+    def evaluate(self, model, data) -> dict[str, float]:
+        """Loss and metrics of the trained model on the `tf.data` batches `data`."""
         raise NotImplementedError
 
 

@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 
 from llexp import artifacts
-from llexp.data import batches, steps_per_epoch
+from llexp.data import array_splits, batches
 from llexp.trainers.base import BaseTrainer
 
 
@@ -122,7 +122,6 @@ class Trainer:
         callbacks=None,
         verbose: int = 1,
         seed: int = 0,
-        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
         """Trains for `epochs` passes over `(x_train, y_train)`, validating on `(x_val, y_val)`.
 
@@ -133,18 +132,38 @@ class Trainer:
             batch_size: samples per step.
             callbacks: Keras callbacks, called where `Model.fit` calls them.
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
-            seed: seeds the shuffling (each epoch's order drawn from seed + epoch).
-            initial_epoch: the first epoch to train (a resumed run's epochs already done).
+            seed: seeds the shuffling (reshuffled every epoch).
 
         Returns:
             The history: `{"loss": [...], "<metric>": [...], "val_loss": [...], ...}` per epoch,
             also kept in `self.history`.
         """
+        splits = array_splits(x_train, y_train, x_val, y_val)
+        val = splits.batches("val", batch_size) if len(splits.val) else None
+        return self.fit_batches(
+            splits.train_batches(batch_size, seed, epochs),
+            val,
+            splits.steps_per_epoch(batch_size),
+            epochs,
+            callbacks,
+            verbose,
+        )
+
+    def fit_batches(
+        self,
+        train,
+        val,
+        steps_per_epoch: int,
+        epochs: int,
+        callbacks=None,
+        verbose: int = 1,
+        initial_epoch: int = 0,
+    ) -> dict[str, list[float]]:
+        """Trains on `tf.data` batches: `train` holds every epoch's `steps_per_epoch` batches
+        in a row (`Splits.train_batches`), `val` the validation batches or None. Returns the
+        history, as `fit` does. `initial_epoch`: the first epoch (a resumed run's `train` starts
+        there)."""
         model = self.model
-        train = batches(x_train, y_train, batch_size, True, seed, epochs, initial_epoch)
-        steps = steps_per_epoch(len(x_train), batch_size)
-        has_val = x_val is not None and len(x_val) > 0
-        val = batches(x_val, y_val, batch_size) if has_val else None
         history = keras.callbacks.History()
         callbacks = keras.callbacks.CallbackList(
             [*(callbacks or []), history],
@@ -152,24 +171,24 @@ class Trainer:
             model=model,
             verbose=verbose,
             epochs=epochs,
-            steps=steps,
+            steps=steps_per_epoch,
         )
         train_step = self.compiled(self._train_step, train.element_spec)
+        batches_left = iter(train)
         model.stop_training = False
         callbacks.on_train_begin()
         logs = {}
-        batch_iterator = iter(train)  # every remaining epoch, `steps` batches each
         for epoch in range(initial_epoch, epochs):
             self.reset()
             callbacks.on_epoch_begin(epoch)
-            for step in range(steps):
-                x, y = next(batch_iterator)
+            for step in range(steps_per_epoch):
+                x, y = next(batches_left)
                 callbacks.on_train_batch_begin(step)
                 callbacks.on_train_batch_end(step, train_step(x, y))
                 if model.stop_training:  # TerminateOnNaN stops within the epoch
                     break
             logs = self.results()
-            if has_val:
+            if val is not None:
                 val_logs = self.run_evaluation(val, callbacks)
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})
             callbacks.on_epoch_end(epoch, logs)
@@ -214,25 +233,33 @@ class TapeTrainer(BaseTrainer):
     loop: Trainer | None = None
 
     def train(
-        self, model, loss, metrics, optimizer, train, val, out_dir: Path, seed: int, callbacks=()
+        self,
+        model,
+        loss,
+        metrics,
+        optimizer,
+        train,
+        val,
+        out_dir: Path,
+        steps_per_epoch: int,
+        callbacks=(),
     ) -> dict:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
-        callbacks = self.callbacks(out_dir, len(val[0]) > 0, callbacks)
-        if self.training_done(model):
+        callbacks = self.callbacks(out_dir, val is not None, callbacks)
+        if self.training_done(model):  # resumed after its last epoch: nothing left to train
             return self.full_history({})
-        history = self.loop.fit(
-            *train,
-            *val,
+        history = self.loop.fit_batches(
+            train,
+            val,
+            steps_per_epoch,
             epochs=self.epochs,
-            batch_size=self.batch_size,
             callbacks=callbacks,
             verbose=self.verbose,
-            seed=seed,
             initial_epoch=self.initial_epoch,
         )
         return self.full_history(history)
 
-    def evaluate(self, model, x, y) -> dict[str, float]:
+    def evaluate(self, model, data) -> dict[str, float]:
         if self.loop is None or self.loop.model is not model:
             raise RuntimeError("TapeTrainer.evaluate needs the model it trained: call train first")
-        return self.loop.evaluate(x, y, batch_size=self.batch_size)
+        return self.loop.run_evaluation(data, keras.callbacks.CallbackList())

@@ -1,0 +1,203 @@
+"""`dataset=folder`: a user's own images, one subfolder per class, streamed from disk.
+
+    ROOT/<class>/*.png            split into train and test here (seeded, stratified)
+    ROOT/train/<class>/*.png      or split by the folders themselves
+    ROOT/test/<class>/*.png
+
+Instantiating reads the folder names and every image's header (not its pixels), so an empty
+folder, a single class, an unreadable image or images of mixed sizes end in one line before any
+image is decoded. Training then reads and decodes the images batch by batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from llexp.data.base import Source
+from llexp.data.checks import check_size, split, take
+from llexp.data.pipeline import FilePart, Splits
+from llexp.errors import LlexpError, whole
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+CHANNELS = {"rgb": 3, "grayscale": 1}
+
+
+def class_folders(path) -> list[Path]:
+    """The class subfolders of an image folder (of its `train/` when it has one), sorted."""
+    root = Path(path).expanduser()
+    base = root / "train" if (root / "train").is_dir() else root
+    return sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The images under `folder` (any depth), by suffix, sorted."""
+    return sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def read_size(path: Path) -> tuple[int, int]:
+    """(height, width) from an image file's header, or one line naming the unreadable file."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.height, image.width
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise LlexpError(
+            f"dataset.path: {path} is not a readable image ({type(error).__name__}); "
+            "delete or replace it"
+        ) from None
+
+
+class FolderDataset(Source):
+    """Images in class subfolders, streamed from disk (see the module docstring for the layout).
+
+    Args:
+        path: the root folder.
+        num_classes: the number of class subfolders (the config counts them), or None.
+        image_size: `[H, W]` every image is resized to; None requires one size throughout.
+        color_mode: "rgb" (3 channels) or "grayscale" (1).
+        test_split: without `ROOT/test/`, the fraction (or count) of images held out for test.
+        cache: keep the decoded images in memory after reading them once.
+        class_names: ignored unless given; by default the subfolder names.
+        val_split, subset, seed, batch_size, normalize, augment: see `Source`.
+    """
+
+    def __init__(
+        self,
+        path,
+        num_classes=None,
+        image_size=None,
+        color_mode="rgb",
+        test_split=0.2,
+        cache=False,
+        class_names=None,
+        **kwargs,
+    ):
+        root = Path(str(path)).expanduser()
+        if not root.is_dir():
+            raise LlexpError(f"dataset.path={path}: no such folder; pass ROOT/<class>/*.png")
+        if color_mode not in CHANNELS:
+            raise LlexpError(f"dataset.color_mode={color_mode!r} must be rgb or grayscale")
+        self.root, self.name, self.cache = root, root.name, bool(cache)
+        self.test_split = check_size("dataset.test_split", test_split)
+        folders = class_folders(root)
+        files = {d.name: image_files(d) for d in folders}
+        files = {name: found for name, found in files.items() if found}
+        if not files:
+            raise LlexpError(
+                f"dataset.path={path} holds no images in class subfolders; put them in "
+                "ROOT/<class>/*.png (or ROOT/train/<class>/ and ROOT/test/<class>/)"
+            )
+        if len(files) == 1:
+            raise LlexpError(
+                f"dataset.path={path} holds one class ({next(iter(files))}); a classifier "
+                "needs at least two class subfolders"
+            )
+        names = sorted(files)
+        if num_classes is not None and num_classes != len(names):
+            raise LlexpError(
+                f"dataset.path={path} has {len(names)} classes with images ({', '.join(names)}) "
+                f"but dataset.num_classes={num_classes}; leave num_classes to the config"
+            )
+        super().__init__(len(names), class_names=class_names or names, **kwargs)
+        self.train_files = labelled(files, names)
+        self.test_files = self.read_test_folder(names)
+        channels = CHANNELS[color_mode]
+        self.size = self.check_sizes(image_size)
+        self.input_shape = (*self.size, channels)
+        log.info(
+            "dataset.path=%s: %d classes, %d images", root, len(names), len(self.train_files[0])
+        )
+
+    def read_test_folder(self, names: list[str]):
+        test = self.root / "test"
+        if not (self.root / "train").is_dir():
+            if not self.test_split:
+                raise LlexpError("dataset.test_split=0 without ROOT/test/: llexp needs test images")
+            return None
+        if not test.is_dir():
+            raise LlexpError(f"dataset.path={self.root} has train/ but no test/ folder beside it")
+        files = {d.name: image_files(d) for d in class_folders(test) if d.name != "train"}
+        files = {name: found for name, found in files.items() if found}
+        unknown = sorted(set(files) - set(names))
+        if unknown:
+            raise LlexpError(
+                f"dataset.path: test/ has classes that train/ lacks ({', '.join(unknown)}); "
+                "give both the same class subfolders"
+            )
+        if not files:
+            raise LlexpError(f"dataset.path={self.root}: test/ holds no images in class folders")
+        return labelled(files, names)
+
+    def check_sizes(self, image_size) -> tuple[int, int]:
+        paths = [*self.train_files[0], *(self.test_files[0] if self.test_files else [])]
+        sizes = {}
+        for path in paths:  # headers only: every file is checked to be an image
+            sizes.setdefault(read_size(Path(path)), path)
+        if image_size is not None:
+            if len(image_size) != 2:
+                raise LlexpError(f"dataset.image_size={list(image_size)} must be [height, width]")
+            return tuple(whole("dataset.image_size", int(s), 1) for s in image_size)
+        if len(sizes) > 1:
+            (a, first), (b, second) = list(sizes.items())[:2]
+            raise LlexpError(
+                f"dataset.path: images have different sizes ({first} is {a[0]}x{a[1]}, {second} "
+                f"is {b[0]}x{b[1]}); set dataset.image_size=[H,W] to resize them all"
+            )
+        return next(iter(sizes))
+
+    def load(self):
+        raise LlexpError(
+            f"dataset {self.name} is streamed from its folder; use splits() for its pipelines"
+        )
+
+    def splits(self) -> Splits:
+        """File-backed splits: nothing is decoded until a pipeline asks for a batch."""
+        paths, labels = self.train_files
+        if self.test_files is None:
+            paths, test_paths, labels, test_labels = split(
+                paths, labels, self.test_split, self.seed
+            )
+        else:
+            test_paths, test_labels = self.test_files
+        if self.subset:
+            paths, labels = take(paths, labels, self.subset, self.seed, "dataset.subset")
+        paths, val_paths, labels, val_labels = split(paths, labels, self.val_split, self.seed)
+        decode = decoder(self.input_shape)
+        parts = [
+            FilePart(p, y, decode)
+            for p, y in ((paths, labels), (val_paths, val_labels), (test_paths, test_labels))
+        ]
+        if self.cache:
+            parts = [part.in_memory() for part in parts]
+        return Splits(self.name, self.class_names, self.input_shape, *parts, self.augment)
+
+
+def labelled(files: dict[str, list[Path]], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(paths, labels) arrays; a class's label is its index among the sorted class names."""
+    paths = [str(p) for name in names for p in files.get(name, [])]
+    labels = [i for i, name in enumerate(names) for _ in files.get(name, [])]
+    return np.array(paths), np.array(labels, dtype="int32")
+
+
+def decoder(input_shape: tuple[int, int, int]):
+    """A TensorFlow function: image file path -> float32 (H, W, C) image in [0, 1]."""
+    import tensorflow as tf
+
+    height, width, channels = input_shape
+
+    def decode(path):
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=channels, expand_animations=False
+        )
+        image = tf.image.resize(image, (height, width))  # a no-op copy when the size matches
+        return tf.ensure_shape(tf.clip_by_value(image / 255.0, 0.0, 1.0), input_shape)
+
+    return decode

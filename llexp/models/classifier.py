@@ -1,0 +1,84 @@
+"""What every classifier family shares: the softmax head, its loss, accuracy and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+from llexp import artifacts, evaluation, figures
+from llexp.errors import LlexpError, whole
+from llexp.models.base import ImageModel
+
+
+class Classifier(ImageModel):
+    """A family whose model maps images to class probabilities (labels are the targets)."""
+
+    objective = "val_accuracy"
+
+    def head(self, x, units: list[int], activation: str, dropout: float, num_classes: int):
+        """Flatten -> dense `units` (each followed by dropout) -> float32 softmax.
+
+        The softmax runs in float32, so probabilities stay exact under mixed precision.
+        """
+        if len(x.shape) > 2:
+            x = layers.Flatten(name="flatten")(x)
+        for i, n in enumerate(units):
+            x = layers.Dense(n, activation=activation, name=f"fc{i + 1}")(x)
+            if dropout:
+                x = layers.Dropout(dropout, name=f"fc{i + 1}_dropout")(x)
+        x = layers.Dense(num_classes, name="logits")(x)
+        return layers.Activation("softmax", dtype="float32", name="probabilities")(x)
+
+    def loss(self):
+        return keras.losses.SparseCategoricalCrossentropy()
+
+    def metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
+        """samples.png, predictions.png, probabilities.png, the test set's confusion matrix
+        (confusion_matrix.png and .csv, rows the true classes, columns the predicted ones) and
+        per-class precision, recall and F1 (per_class_metrics.csv and metrics.json)."""
+        from sklearn.metrics import confusion_matrix
+
+        names = data.class_names
+        figures.samples(*data.sample("train", 25), names, out_dir / "samples.png", title)
+        probs, labels = data.predict(model, "test"), data.test.labels
+        pred = np.argmax(probs, axis=-1)
+        shown, _ = data.sample("test", 25)
+        figures.predictions(shown, labels, pred, names, out_dir / "predictions.png", title)
+        figures.probabilities(shown, labels, probs, names, out_dir / "probabilities.png", title)
+        matrix = confusion_matrix(labels, pred, labels=range(len(names)))
+        rows = [["true \\ predicted", *names]]
+        rows += [[name, *counts] for name, counts in zip(names, matrix, strict=True)]
+        artifacts.write_csv(out_dir / "confusion_matrix.csv", rows)
+        figures.confusion_matrix(matrix, names, out_dir / "confusion_matrix.png", title)
+        return evaluation.classification(probs, labels, names, out_dir)
+
+
+def units_list(key: str, value) -> list[int]:
+    """Layer sizes from the config: a list of whole numbers >= 1 (one number is a list of one)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    try:
+        values = list(value)
+    except TypeError:
+        values = [None]
+    if isinstance(value, str) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values
+    ):
+        raise LlexpError(
+            f"model.{key}={value} must be a list of whole sizes >= 1, e.g. model.{key}=[512,256]"
+        )
+    return values
+
+
+def scaled(units: list[int], width: int | None) -> list[int]:
+    """`units` scaled so the first is `width` (the others keep their ratio); as given if None."""
+    if width is None or not units:
+        return units
+    whole("model.width", width, 1)
+    return [max(1, round(n * width / units[0])) for n in units]

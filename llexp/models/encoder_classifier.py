@@ -1,0 +1,129 @@
+"""A classifier on the trained encoder(s) of earlier autoencoder runs (seed 002: AE -> CNN)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from llexp.errors import LlexpError, number, whole
+from llexp.models.base import check_choice
+from llexp.models.classifier import Classifier, scaled, units_list
+
+CODES_TARGET = "llexp.codes.EncoderCodes"
+
+
+def encoder_run(path, key: str = "model.encoder_from") -> Path:
+    """The folder of a finished autoencoder run (it holds encoder.json), or one line on why not."""
+    run = Path(str(path)).expanduser()
+    if not run.is_dir():
+        raise LlexpError(f"{key}={path}: no such folder; pass the run folder of an autoencoder run")
+    if not (run / "metrics.json").is_file() or not (run / "model.json").is_file():
+        raise LlexpError(
+            f"{key}={path} is not a finished llexp run folder (no metrics.json and model.json); "
+            "pass the folder an autoencoder run printed at its end"
+        )
+    status = json.loads((run / "metrics.json").read_text()).get("status")
+    if status != "completed":
+        raise LlexpError(
+            f"{key}={path} holds a run that did not complete (status: {status}); "
+            "pass the folder of a completed autoencoder run"
+        )
+    if not (run / "encoder.json").is_file():
+        target = run_config(run).get("model", {}).get("_target_", "?")
+        raise LlexpError(
+            f"{key}={path} is a run of {target}, not of an autoencoder (it has no encoder.json); "
+            "pass the folder of a model=autoencoder run"
+        )
+    return run.resolve()
+
+
+def run_config(run: Path) -> dict:
+    """The resolved config a finished run recorded in its metrics.json."""
+    return json.loads((run / "metrics.json").read_text()).get("config", {})
+
+
+def load_encoder(run: Path, name: str) -> keras.Model:
+    """The trained encoder saved by an autoencoder run, renamed `name` (two stacked encoders
+    must not share a name inside one model)."""
+    spec = json.loads((run / "encoder.json").read_text())
+    spec["config"]["name"] = name
+    encoder = keras.models.model_from_json(json.dumps(spec))
+    encoder.load_weights(str(run / "encoder.weights.h5"))
+    return encoder
+
+
+def shape_text(shape) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+class EncoderClassifier(Classifier):
+    """The encoder of one autoencoder run, or a stack of them, then a dense head and a softmax.
+
+    With a list of runs, run k+1 must have been trained on the codes of run k's encoder
+    (`dataset=codes dataset.encoder_from=RUN_k`): the stack is encoder 1 -> sigmoid -> encoder 2
+    -> ..., the sigmoid being the squashing the codes dataset applies (seed 002's stacked
+    autoencoders). The encoders are frozen (`freeze=true`) or fine-tuned with the head.
+
+    Args:
+        num_classes: number of output classes.
+        encoder_from: the run folder of an autoencoder run, or a list of them (bottom first).
+        freeze: keep the encoders' weights fixed; only the head trains.
+        dense: units of the head's hidden dense layers.
+        width: when given, the head's dense layers are scaled so the first has `width` units.
+        dropout: dropout rate after each hidden dense layer.
+        activation: activation of the head's hidden layers.
+    """
+
+    name = "encoder_classifier"
+
+    def __init__(
+        self,
+        num_classes: int,
+        encoder_from: str | list[str],
+        freeze: bool = True,
+        dense: list[int] = (512,),
+        width: int | None = None,
+        dropout: float = 0.0,
+        activation: str = "relu",
+    ):
+        whole("model.num_classes", num_classes, 1)
+        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
+        check_choice("model.activation", activation, keras.activations.get)
+        paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
+        if not paths:
+            raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")
+        self.runs = [encoder_run(p) for p in paths]
+        for lower, upper in zip(self.runs, self.runs[1:], strict=False):
+            dataset = run_config(upper).get("dataset", {})
+            source = dataset.get("encoder_from")
+            if dataset.get("_target_") != CODES_TARGET or encoder_run(source) != lower:
+                raise LlexpError(
+                    f"model.encoder_from: {upper} was not trained on the codes of {lower}; "
+                    f"train it with dataset=codes dataset.encoder_from={lower}"
+                )
+        self.num_classes, self.freeze, self.dropout = num_classes, bool(freeze), dropout
+        self.dense, self.activation = scaled(units_list("dense", dense), width), activation
+
+    def describe(self) -> str:
+        state = "frozen" if self.freeze else "fine-tuned"
+        return f"{self.name} {len(self.runs)} {state} encoder(s) dense={self.dense}"
+
+    def forward(self, inputs):
+        x = inputs
+        for k, run in enumerate(self.runs):
+            encoder = load_encoder(run, f"encoder{k + 1}")
+            expected = tuple(encoder.input_shape[1:])
+            if tuple(x.shape[1:]) != expected:
+                given = "images" if k == 0 else f"codes of {self.runs[k - 1]}"
+                raise LlexpError(
+                    f"the encoder of {run} takes {shape_text(expected)} inputs but gets "
+                    f"{shape_text(x.shape[1:])} {given}; use the dataset it was trained on"
+                )
+            encoder.trainable = not self.freeze
+            x = encoder(x)
+            if k < len(self.runs) - 1:  # what the codes dataset fed the next autoencoder
+                x = layers.Activation("sigmoid", name=f"codes{k + 1}")(x)
+        return self.head(x, self.dense, self.activation, self.dropout, self.num_classes)
