@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from llexp.errors import LlexpError, whole
 
@@ -45,7 +45,10 @@ def check_config(cfg: DictConfig) -> None:
 
 def check_switches(node: DictConfig, prefix: str = "") -> None:
     """Every key of `BOOLEAN_KEYS`, at any depth, is true or false."""
-    for key, value in node.items():
+    for key in node.keys():
+        if OmegaConf.is_missing(node, key):  # a `???` key: its owner names it in one line
+            continue
+        value = node[key]
         if isinstance(value, DictConfig):
             check_switches(value, f"{prefix}{key}.")
         elif key in BOOLEAN_KEYS and not isinstance(value, bool):
