@@ -147,9 +147,9 @@ def test_augmentation_depends_on_seed_epoch_and_batch_only():
     )
     full = augmented_epochs(data)
     assert len(full) == 6
-    for a, b in zip(full, augmented_epochs(again)):
+    for a, b in zip(full, augmented_epochs(again), strict=True):
         np.testing.assert_array_equal(a, b)  # same seed: same draws
-    for a, b in zip(full[4:], augmented_epochs(data, start_epoch=2)):
+    for a, b in zip(full[4:], augmented_epochs(data, start_epoch=2), strict=True):
         np.testing.assert_array_equal(a, b)  # resumed at epoch 2: the same draws
     one = Splits(
         "t",
