@@ -190,7 +190,8 @@ def augmented(layers: list, x, key=None):
     layer is seeded from it, so a batch's augmentation depends on (seed, epoch, batch) only: a
     resumed run and a parallel pipeline see the same draws. Without one (figures), or for a
     layer that is no `BaseImagePreprocessingLayer` (a custom layer, which takes no seed), the
-    layer is called as is and draws from its own generator: such a layer is not reproducible.
+    layer is called as is and draws from its own generator: such a layer is not reproducible
+    (nor is Keras' AugMix, which draws partly from its own seed whatever it is given).
     """
     from keras.src.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (
         BaseImagePreprocessingLayer,
