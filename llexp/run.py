@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from llexp import artifacts, figures, loggers
 from llexp.data.preprocess import normalization
+from llexp.distribute import distribution, replicas
 from llexp.errors import LlexpError, instantiate
 from llexp.precision import dtype_policy
 
@@ -46,7 +47,12 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
     # The model is built and trained under the configured precision; the global Keras policy is
     # restored afterwards, so the next run in this process starts from float32 again.
     # The experiment tracker (logger=...) closes its run at the end, as failed if the run raises.
-    with dtype_policy(cfg.precision), loggers.tracking(cfg, Path(out_dir)) as tracker:
+    # Under trainer.strategy=mirrored the model, optimizer and metrics are made on every device.
+    with (
+        dtype_policy(cfg.precision),
+        distribution(cfg.trainer.get("strategy")),
+        loggers.tracking(cfg, Path(out_dir)) as tracker,
+    ):
         return train_and_save(cfg, Path(out_dir), tracker)
 
 
@@ -132,6 +138,7 @@ def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None) -> RunResult:
         **extra,
         "epochs": len(history["loss"]),
         "params": params,  # trainable
+        "replicas": replicas(),  # devices that trained in step (trainer.strategy)
         "train_seconds": round(train_seconds, 3),
         "versions": artifacts.versions(),
         "objective": objective,  # the metric this run returns to a sweeper
