@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 
 STRATEGIES = (None, "mirrored")
 
+# One MirroredStrategy per set of devices for the whole process. A sweep runs its jobs one after
+# another in one process; a fresh strategy per job would number its all-reduce operations from the
+# start again, and TensorFlow then mixes them up with the previous job's ("Shape mismatch in the
+# collective instance") as soon as two jobs train models of different sizes.
+_strategies: dict = {}
+
 
 def check_strategy(name: str | None) -> str | None:
     """`name` if llexp knows it, else one line saying which names it knows."""
@@ -31,11 +37,17 @@ def check_strategy(name: str | None) -> str | None:
 
 
 @contextmanager
-def distribution(name: str | None) -> Iterator[None]:
+def distribution(name: str | None, jit_compile: bool | str = "auto") -> Iterator[None]:
     """Runs the block under the strategy `name` (`None`: one device, no strategy).
 
-    Fails with one line, before any data loads, when `mirrored` finds a single device: a mirrored
-    run on one device would only be slower, and the user most likely expected several.
+    Fails with one line, before any data loads, when `mirrored` finds a single device (a mirrored
+    run on one device would only be slower, and the user most likely expected several), and when
+    it would XLA-compile on logical CPUs, which XLA cannot do: the step of one CPU device cannot
+    reach the weights of another (`Model.fit` fails there with "Trying to access resource").
+
+    Args:
+        name: `trainer.strategy`.
+        jit_compile: `trainer.jit_compile`.
     """
     if check_strategy(name) is None:
         yield
@@ -45,11 +57,26 @@ def distribution(name: str | None) -> Iterator[None]:
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     names = [device.name for device in devices]
     if len(names) < 2:
+        hint = (
+            "in a multirun, set resources.one_gpu_per_job=false to give each job every GPU"
+            if "GPU" in names[0]
+            else "without GPUs, split the CPU with resources.cpu_devices=2"
+        )
         raise LlexpError(
             f"trainer.strategy=mirrored needs 2 or more devices, but TensorFlow sees only "
-            f"{', '.join(names)}; without GPUs, split the CPU with resources.cpu_devices=2"
+            f"{names[0]}; {hint}"
         )
-    strategy = tf.distribute.MirroredStrategy(names)
+    if jit_compile is True and "CPU" in names[0]:
+        raise LlexpError(
+            "trainer.jit_compile=true does not work with trainer.strategy=mirrored on CPU "
+            "devices (XLA cannot reach another CPU device's weights); use trainer.jit_compile=auto"
+        )
+    # tf.distribute logs every all-reduce it sets up at INFO, which would drown the run's log.
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)
+    key = tuple(names)
+    if key not in _strategies:
+        _strategies[key] = tf.distribute.MirroredStrategy(names)
+    strategy = _strategies[key]
     log.info(
         "strategy mirrored: %d replicas on %s", strategy.num_replicas_in_sync, ", ".join(names)
     )

@@ -50,7 +50,7 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
     # Under trainer.strategy=mirrored the model, optimizer and metrics are made on every device.
     with (
         dtype_policy(cfg.precision),
-        distribution(cfg.trainer.get("strategy")),
+        distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
         loggers.tracking(cfg, Path(out_dir)) as tracker,
     ):
         return train_and_save(cfg, Path(out_dir), tracker)

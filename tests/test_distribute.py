@@ -58,7 +58,8 @@ def test_cpu_devices_after_tensorflow_started_is_one_line(monkeypatch):
 
 
 # Runs one-device and mirrored runs of both trainers in a fresh process whose CPU is split in 2
-# (logical devices exist only if made before TensorFlow starts), with plain SGD and a learning rate
+# (logical devices exist only if made before TensorFlow starts), then a mirrored autoencoder and a
+# mirrored run asking for XLA, with plain SGD and a learning rate
 # that moves the weights (Adam divides by the root of tiny squared gradients, which turns float32
 # rounding into visible weight differences); prints each run's metrics, history and weights.
 SCRIPT = """
@@ -81,6 +82,15 @@ for trainer in ("fit", "tape"):
             "loss": result.history["loss"],
             "weights": [w.tolist() for w in result.model.get_weights()],
         }
+# A later job of a sweep, in the same process, with a model of another size.
+ae = [*TINY[:2], "model=autoencoder", "model.width=4", "model.depth=1", "trainer.epochs=1",
+      "model.visualization_size=2", "trainer.verbose=0", "trainer=tape",
+      "trainer.strategy=mirrored"]
+out["autoencoder"] = run(compose(*ae), sys.argv[1] + "/autoencoder").metrics["replicas"]
+try:
+    run(compose(*TINY, "trainer.strategy=mirrored", "trainer.jit_compile=true"), sys.argv[1] + "/x")
+except Exception as error:
+    out["jit"] = type(error).__name__ + ": " + str(error)
 print("RESULT" + json.dumps(out))
 """
 
@@ -97,7 +107,6 @@ def test_mirrored_on_two_cpus_matches_one_device(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     runs = json.loads(done.stdout.split("RESULT", 1)[1])
-
     for trainer in ("fit", "tape"):
         one, two = runs[f"{trainer}-null"], runs[f"{trainer}-mirrored"]
         assert one["metrics"]["replicas"] == 1
@@ -108,9 +117,12 @@ def test_mirrored_on_two_cpus_matches_one_device(tmp_path):
         assert two["metrics"]["test_loss"] == pytest.approx(one["metrics"]["test_loss"], rel=1e-6)
         for a, b in zip(one["weights"], two["weights"], strict=True):
             np.testing.assert_allclose(np.array(b), np.array(a), atol=1e-6)
+    # A second model of another size trains under the same process's strategy.
+    assert runs["autoencoder"] == 2
+    assert runs["jit"].startswith("LlexpError: trainer.jit_compile=true does not work with")
     # Both trainers compute the same mirrored step.
     np.testing.assert_allclose(
-        runs["tape-mirrored"]["loss"], runs["fit-mirrored"]["loss"], rtol=1e-4
+        runs["tape-mirrored"]["loss"], runs["fit-mirrored"]["loss"], rtol=1e-6
     )
     for a, b in zip(runs["fit-mirrored"]["weights"], runs["tape-mirrored"]["weights"], strict=True):
         np.testing.assert_allclose(np.array(b), np.array(a), atol=1e-6)
