@@ -1,6 +1,7 @@
 """`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`.
 
-`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow).
+`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow), and
+`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra).
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import hydra
@@ -17,9 +17,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import plugins, sweep
-from llexp.artifacts import write_json
+from llexp import plugins, resume, sweep
 from llexp.errors import LlexpError
+from llexp.hydra_errors import one_line_errors
 
 log = logging.getLogger("llexp")
 
@@ -37,24 +37,26 @@ def app(cfg: DictConfig) -> float | None:
     out_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     job = f"job {hydra_cfg.job.num} ({','.join(hydra_cfg.overrides.task)})" if multirun else "run"
+    resuming = False
     if multirun and cfg.get("skip_completed"):
         done = sweep.completed_metrics(cfg, out_dir)
         if done is not None:
             log.info("%s already completed in %s: skipped", job, out_dir)
             return done.get(done.get("objective"))
+        resuming = sweep.resumable(cfg, out_dir)
+        if resuming:
+            log.info("%s was stopped before it completed: resuming it in %s", job, out_dir)
     started = time.perf_counter()
     try:
         sweep.configure_tensorflow(cfg.resources, hydra_cfg.job.num if multirun else None)
         from llexp.run import run
 
-        result = run(cfg, out_dir)
+        result = run(cfg, out_dir, resume=resuming)
+    except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
+        raise resume.interrupted(out_dir) from None
     except Exception as error:
         user_mistake = isinstance(error, LlexpError)
-        message = str(error) if user_mistake else f"{type(error).__name__}: {error}"
-        write_json(
-            out_dir / "metrics.json",
-            {"status": "failed", "error": message, "traceback": traceback.format_exc()},
-        )
+        message = resume.failed(out_dir, error)
         if multirun:  # keep the sweep going; the callback reports failures at its end
             log.error("%s FAILED: %s", job, message)
             return None
@@ -79,12 +81,15 @@ def main() -> int:
         from llexp.review import main as review
 
         return review(sys.argv[2:])
+    if sys.argv[1:2] == ["resume"]:
+        return resume.main(sys.argv[2:])
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
         plugins.check(sys.argv[1:])
     except LlexpError as error:
         print(f"llexp: error: {error}", file=sys.stderr)
         return 2
-    app()
+    with one_line_errors():  # Hydra's own errors (unknown option, misspelt key): one line, 2
+        app()
     return 1 if sweep.FAILED_JOBS else 0
 
 

@@ -56,13 +56,19 @@ def save_model(model, out_dir: Path, stem: str = "model") -> None:
 
 
 def load_model(run_dir: Path | str, stem: str = "model"):
-    """Rebuilds the model saved in a run folder, with its trained weights."""
+    """Rebuilds the model saved in a run folder, with its trained weights.
+
+    The architecture is deserialized in Keras's safe mode: a `model.json` holding a `Lambda`
+    layer's bytecode is refused rather than run (a run folder may come from anyone). The weights
+    file holds arrays only.
+    """
     import keras
 
     import llexp.models  # noqa: F401  registers llexp's own layers (pretrained's preprocessing)
 
     run_dir = Path(run_dir)
-    model = keras.models.model_from_json((run_dir / f"{stem}.json").read_text())
+    config = json.loads((run_dir / f"{stem}.json").read_text())
+    model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     model.load_weights(str(run_dir / f"{stem}.weights.h5"))
     return model
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
+import shlex
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +17,13 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, figures, loggers
+from llexp import artifacts, figures, loggers, status
+from llexp.checks import check_config
 from llexp.data.preprocess import normalization
 from llexp.distribute import distribution, replicas
 from llexp.errors import LlexpError, instantiate
 from llexp.precision import dtype_policy
+from llexp.trainers.state import RESUME_FILE, ResumeState
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +35,14 @@ class RunResult:
     model: keras.Model
 
 
-def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
+def run(cfg: DictConfig, out_dir: Path | str, resume: bool = False) -> RunResult:
     """Trains the configured model and writes every artifact of the run into `out_dir`.
 
     Args:
         cfg: a composed llexp config (`conf/config.yaml` plus overrides).
         out_dir: the run folder (Hydra's run dir on the command line).
+        resume: continue from the state of the last epoch finished in `out_dir` (`resume.npz`)
+            instead of starting over.
 
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
@@ -44,6 +50,11 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
     # A sweep runs its jobs one after another in one process: start each from a clean slate.
     # (Before the dtype policy is set: clearing the session also resets the global policy.)
     keras.backend.clear_session()
+    check_config(cfg)  # before anything is built: every mistake ends in one line, early
+    if cfg.get("deterministic"):
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()  # for the whole process, as TF has it
     # The model is built and trained under the configured precision; the global Keras policy is
     # restored afterwards, so the next run in this process starts from float32 again.
     # The experiment tracker (logger=...) closes its run at the end, as failed if the run raises.
@@ -53,10 +64,10 @@ def run(cfg: DictConfig, out_dir: Path | str) -> RunResult:
         distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
         loggers.tracking(cfg, Path(out_dir)) as tracker,
     ):
-        return train_and_save(cfg, Path(out_dir), tracker)
+        return train_and_save(cfg, Path(out_dir), tracker, resume)
 
 
-def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None) -> RunResult:
+def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None, resume: bool = False) -> RunResult:
     """The body of `run`, under the run's dtype policy, reporting to `tracker`."""
     tracker = tracker or loggers.Logger()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +86,9 @@ def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None) -> RunResult:
     log.info(
         "model %s: %s parameters, %s trainable", title, f"{model.count_params():,}", f"{params:,}"
     )
+
+    # From here on metrics.json says `running` with the epochs finished, until the run ends.
+    state = start_record(cfg, out_dir, trainer, resume)
 
     log.info("loading dataset %s", source.name)
     data = source.splits()
@@ -102,7 +116,8 @@ def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None) -> RunResult:
 
     # The shuffling of epoch e is seeded with (seed, e); augmentation touches training batches only.
     targets = family.targets
-    train = data.train_batches(batch_size, cfg.seed, trainer.epochs, targets)
+    # A resumed run starts at the epoch after its last finished one, in the same order.
+    train = data.train_batches(batch_size, cfg.seed, trainer.epochs, targets, trainer.initial_epoch)
     val = data.batches("val", batch_size, targets) if len(data.val) else None
     started = time.perf_counter()
     history = trainer.train(
@@ -141,13 +156,34 @@ def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None) -> RunResult:
         "replicas": replicas(),  # devices that trained in step (trainer.strategy)
         "train_seconds": round(train_seconds, 3),
         "versions": artifacts.versions(),
+        "command": state["command"],  # how the run was started (and resumed)
         "objective": objective,  # the metric this run returns to a sweeper
         "config": OmegaConf.to_container(cfg, resolve=True),  # what `skip_completed` compares
     }
     artifacts.write_json(out_dir / "metrics.json", metrics)
+    (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
     tracker.finish(metrics, out_dir)
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
+
+
+def start_record(cfg: DictConfig, out_dir: Path, trainer, resume: bool) -> dict:
+    """Writes the `running` status and hands the trainer its resume state; returns the record
+    (config and command line) kept in metrics.json from now on."""
+    previous = status.read(out_dir) if resume else {}
+    command = shlex.join(["llexp", *sys.argv[1:]])  # whichever way it was started
+    record = {
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "command": [*previous.get("command", []), command] if resume else [command],
+    }
+    trainer.resume = ResumeState.load(out_dir) if resume else None
+    if not resume:  # a fresh run in a used folder must not pick up an older run's state
+        (out_dir / RESUME_FILE).unlink(missing_ok=True)
+    if trainer.resume is not None:
+        log.info("resuming after epoch %d of %d", trainer.resume.epoch, trainer.epochs)
+    trainer.on_epoch_saved = lambda epoch: status.running(out_dir, epoch, **record)
+    status.running(out_dir, trainer.initial_epoch, **record)
+    return record
 
 
 def is_number(value) -> bool:

@@ -111,6 +111,19 @@ def completed_metrics(cfg: DictConfig, out_dir: Path) -> dict | None:
     return metrics
 
 
+def resumable(cfg: DictConfig, out_dir: Path) -> bool:
+    """True when `out_dir` holds a run of the same config that stopped before completing
+    (killed: still `running`; or `interrupted`) after finishing at least one epoch."""
+    try:
+        metrics = json.loads((out_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return False
+    if metrics.get("status") not in ("running", "interrupted") or "config" not in metrics:
+        return False
+    old = {k: v for k, v in metrics["config"].items() if k not in NOT_RESULT_KEYS}
+    return old == result_config(cfg) and (out_dir / "resume.npz").is_file()
+
+
 def rss_mb() -> float | None:
     """This process's resident memory (VmRSS) in MB, from /proc (Linux); None elsewhere."""
     try:

@@ -55,8 +55,11 @@ def test_a_diverging_run_fails_instead_of_completing_with_nan(tiny_cfg, tmp_path
     cfg = tiny_cfg("optimizer=sgd", "optimizer.learning_rate=1e20", "trainer.epochs=3")
     with pytest.raises(LlexpError, match="training diverged: the loss became nan at epoch 1"):
         run(cfg, tmp_path)
-    assert not (tmp_path / "metrics.json").exists()  # the entry point writes status failed
+    # Still "running" in-process: the entry point turns it into failed (never completed).
+    assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "running"
     assert (tmp_path / "history.png").is_file()  # where it diverged stays visible
+    assert not (tmp_path / "best.weights.h5").exists()  # no checkpoint of NaN weights
+    assert not (tmp_path / "resume.npz").exists()  # nor a NaN state to resume from
 
 
 def test_dataset_is_decoded_once_and_shared_read_only(tiny_cfg, monkeypatch):

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from llexp.data.checks import check_labels, check_size, split, take, to_images, to_labels
+from llexp.data.checks import (
+    check_labels,
+    check_lengths,
+    check_size,
+    split,
+    take,
+    to_images,
+    to_labels,
+)
 from llexp.data.pipeline import ArrayPart, Splits
 from llexp.data.preprocess import check_augment, check_normalize
 from llexp.errors import LlexpError
@@ -114,6 +122,11 @@ class Source:
             return _cache[key]
         _cache.clear()
         (x_train, y_train), (x_test, y_test) = self.arrays()
+        check_lengths(
+            f"dataset {self.name}",
+            {"x_train": len(x_train), "y_train": len(y_train)}
+            | {"x_test": len(x_test), "y_test": len(y_test)},
+        )
         x_train, x_test = to_images(x_train, self.name), to_images(x_test, self.name)
         y_train, y_test = to_labels(y_train), to_labels(y_test)
         arrays = (x_train, y_train, x_test, y_test)

@@ -32,12 +32,61 @@ def npz_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def image_shape_key(shape) -> tuple[int, ...]:
+    """`dataset.image_shape` as (H, W, C): three whole numbers, 1 to 4 channels."""
+    ok = shape is not None and len(shape) == 3 and all(isinstance(n, int) and n > 0 for n in shape)
+    if not ok or not 1 <= shape[2] <= 4:
+        raise LlexpError(
+            f"dataset.image_shape={list(shape) if shape is not None else None} must be "
+            "[height, width, channels] with 1 to 4 channels, e.g. [28, 28, 1]"
+        )
+    return tuple(shape)
+
+
+def check_lengths(where: str, lengths: dict[str, int]) -> None:
+    """Each split's images and labels are as many (`x_train` and `y_train`, `x_test`, ...)."""
+    for split_name in ("train", "test"):
+        n_x, n_y = lengths[f"x_{split_name}"], lengths[f"y_{split_name}"]
+        if n_x != n_y:
+            raise LlexpError(
+                f"{where}: x_{split_name} holds {n_x} images but y_{split_name} {n_y} labels; "
+                "give one label per image"
+            )
+
+
+def check_image_shapes(where: str, *shapes: tuple[int, ...]) -> None:
+    """Arrays shaped like images: (N, H, W) or (N, H, W, C) with 1 to 4 channels, same H, W, C."""
+    for shape in shapes:
+        if len(shape) not in (3, 4) or (len(shape) == 4 and not 1 <= shape[3] <= 4):
+            raise LlexpError(
+                f"{where}: arrays of shape {tuple(shape)} are not images; x_train and x_test must "
+                "be shaped (N, H, W) or (N, H, W, C) with 1 to 4 channels"
+            )
+    if len({tuple(s[1:]) for s in shapes}) > 1:
+        raise LlexpError(
+            f"{where}: x_train images are {tuple(shapes[0][1:])} but x_test ones "
+            f"{tuple(shapes[1][1:])}; both splits need images of one shape"
+        )
+
+
+def check_pixels(name: str, x: np.ndarray) -> None:
+    """Pixels are numbers, and finite (a NaN pixel would be blamed on the learning rate)."""
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise LlexpError(f"dataset {name}: pixels are {x.dtype}, not numbers; store uint8 or float")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = int(np.count_nonzero(~np.isfinite(x)))
+        raise LlexpError(
+            f"dataset {name}: {bad} pixels are NaN or infinite; fix or drop those images"
+        )
+
+
 def to_images(x: np.ndarray, name: str) -> np.ndarray:
     """Scales images to float32 [0, 1] and gives them a channel axis."""
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4:
         raise LlexpError(f"dataset {name}: expected images (N, H, W[, C]), got shape {x.shape}")
+    check_pixels(name, x)
     if np.issubdtype(x.dtype, np.integer):
         return x.astype("float32") / 255.0  # float32 throughout: no float64 copy
     x = x.astype("float32")
@@ -57,7 +106,12 @@ def to_labels(y: np.ndarray) -> np.ndarray:
 def check_labels(name: str, num_classes: int, *labels: np.ndarray) -> None:
     top = max(int(y.max()) for y in labels if y.size)
     low = min(int(y.min()) for y in labels if y.size)
-    if low < 0 or top >= num_classes:
+    if low < 0:
+        raise LlexpError(
+            f"dataset {name}: labels run from {low} to {top}; labels must be whole numbers "
+            f"0..num_classes-1, without negative ones"
+        )
+    if top >= num_classes:
         raise LlexpError(
             f"dataset {name}: labels run from {low} to {top} but dataset.num_classes="
             f"{num_classes}; labels must be 0..num_classes-1 (set dataset.num_classes={top + 1})"

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from llexp.data.base import Source
-from llexp.data.checks import check_size, npz_shapes, split
+from llexp.data.checks import (
+    check_image_shapes,
+    check_lengths,
+    check_size,
+    image_shape_key,
+    npz_shapes,
+    split,
+)
 from llexp.errors import LlexpError, first_line
 
 OFFLINE_HINT = (
@@ -34,7 +41,7 @@ class KerasDataset(Source):
         if not hasattr(keras.datasets, name):
             raise LlexpError(f"keras.datasets has no dataset {name!r}; check dataset.name")
         self.name = name
-        self.input_shape = tuple(image_shape)
+        self.input_shape = image_shape_key(image_shape)
 
     def arrays(self):
         import keras
@@ -119,7 +126,7 @@ class DigitsDataset(Source):
 
     def __init__(self, num_classes=10, image_shape=(8, 8, 1), test_split=0.2, **kwargs):
         super().__init__(num_classes, **kwargs)
-        self.input_shape = tuple(image_shape)
+        self.input_shape = image_shape_key(image_shape)
         if not check_size("dataset.test_split", test_split):
             raise LlexpError("dataset.test_split=0: llexp evaluates on a test set; give it images")
         self.test_split = test_split
@@ -164,6 +171,8 @@ class NpzDataset(Source):
             )
         if shapes["x_test"][0] == 0 or shapes["x_train"][0] == 0:
             raise LlexpError(f"dataset.path={path}: x_train and x_test must hold images")
+        check_lengths(f"dataset.path={path}", {k: shapes[k][0] for k in self.KEYS})
+        check_image_shapes(f"dataset.path={path}", shapes["x_train"], shapes["x_test"])
         shape = shapes["x_train"][1:]
         self.input_shape = tuple(shape) + (1,) if len(shape) == 2 else tuple(shape)
         if image_shape is not None and tuple(image_shape) != self.input_shape:
@@ -177,5 +186,11 @@ class NpzDataset(Source):
         return (*super().cache_key(), str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
 
     def arrays(self):
-        with np.load(self.path, allow_pickle=False) as f:
-            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+        try:
+            with np.load(self.path, allow_pickle=False) as f:  # never unpickle a user's file
+                return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+        except ValueError as error:  # object arrays (pickles), a truncated member
+            raise LlexpError(
+                f"dataset.path={self.path} cannot be read as numeric arrays ({first_line(error)})"
+                "; save plain numeric arrays with np.savez"
+            ) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from llexp.artifacts import write_csv as write_csv_rows
 from llexp.artifacts import write_text
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, first_line
 from llexp.review.runs import Run, as_number, find_runs, ranked, swept_keys
 
 DEFAULT_METRICS = ("val_accuracy", "val_loss", "test_accuracy", "test_loss")
@@ -41,6 +41,8 @@ def review(
     if not runs:
         where = ", ".join(map(str, paths))
         raise LlexpError(f"no run folder (a folder with .hydra/ or metrics.json) under {where}")
+    if not any(run.status == "completed" for run in runs):
+        raise LlexpError(no_completed_run(runs, paths))
     metric = metric or choose_metric(runs)
     if not any(run.value(metric) is not None for run in runs):
         known = sorted({k for run in runs for k in run.metrics})
@@ -58,6 +60,16 @@ def review(
     page.write_page(runs, columns, rows, figures, problems, metric, out_dir / "index.html", charts)
     return {"runs": runs, "problems": problems, "metric": metric, "columns": columns, "rows": rows,
             "out_dir": out_dir, "figures": figures, "importance": importance}  # fmt: skip
+
+
+def no_completed_run(runs: list[Run], paths: list[Path]) -> str:
+    """One line for folders whose runs all failed or stopped: how many of each, the first error."""
+    counts = {s: sum(r.status == s for r in runs) for s in dict.fromkeys(r.status for r in runs)}
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    errors = (f"; first error ({r.name}): {first_line(r.error)}" for r in runs if r.error)
+    first_error = next(errors, "")
+    where = ", ".join(map(str, paths))
+    return f"no completed run to review under {where} ({summary}){first_error}"[:400]
 
 
 def choose_metric(runs: list[Run]) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 # metrics.json keys that are not metrics of the run.
-NOT_METRICS = ("status", "error", "traceback", "versions", "config")
+NOT_METRICS = ("status", "error", "traceback", "versions", "config", "epoch", "command")
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Run:
 
     path: Path
     name: str  # the path relative to the reviewed folder, e.g. the job number
-    status: str  # completed, failed or incomplete (no metrics.json yet: running or killed)
+    status: str  # completed, failed, interrupted, running (or killed), incomplete (no metrics)
     overrides: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     error: str = ""

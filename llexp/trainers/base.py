@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 from pathlib import Path
 
 import keras
 
 from llexp.distribute import check_strategy
 from llexp.errors import LlexpError, whole
+from llexp.trainers.state import BestCheckpoint, HistoryCSV, PauseForSignal, ResumeState, RunState
 
 log = logging.getLogger(__name__)
 
 
 class BaseTrainer:
     """Settings and callbacks shared by `trainer=fit` and `trainer=tape`.
+
+    Before `train`, a run may set `resume` (a `ResumeState` to continue from) and
+    `on_epoch_saved` (called with the epochs finished after each epoch's state is saved).
 
     Args:
         epochs: passes over the training set.
@@ -33,6 +38,10 @@ class BaseTrainer:
             the logical CPUs of `resources.cpu_devices`); applied by `llexp.run` around the whole
             run (`llexp.distribute`).
     """
+
+    resume: ResumeState | None = None
+    on_epoch_saved = None
+    run_state: RunState | None = None
 
     def __init__(
         self,
@@ -88,7 +97,7 @@ class BaseTrainer:
             log.warning("no validation split (dataset.val_split=0): monitoring %s", monitor)
         callbacks = [
             LearningRateLogger(),  # first, so the CSV history and History see its value
-            keras.callbacks.CSVLogger(str(out_dir / "history.csv")),
+            HistoryCSV(out_dir / "history.csv"),  # rewritten atomically, resumed runs included
             keras.callbacks.TerminateOnNaN(),
         ]
         if self.early_stopping:
@@ -101,17 +110,34 @@ class BaseTrainer:
                 )
             )
         if self.checkpoint_best:
-            callbacks.append(
-                keras.callbacks.ModelCheckpoint(
-                    str(out_dir / "best.weights.h5"),
-                    monitor=monitor,
-                    save_best_only=True,
-                    save_weights_only=True,
-                )
-            )
+            callbacks.append(BestCheckpoint(out_dir / "best.weights.h5", monitor))
         if self.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
-        return [*callbacks, *extra]
+        if os.environ.get("LLEXP_PAUSE_AFTER_BATCHES"):  # tests that interrupt a run mid-epoch
+            pause = int(os.environ["LLEXP_PAUSE_AFTER_BATCHES"])
+            callbacks.append(PauseForSignal(pause, out_dir / ".paused"))
+        # Last: it saves the others' state after their epoch end, restores it after their reset.
+        self.run_state = RunState(out_dir, callbacks, self.resume, self.on_epoch_saved)
+        return [*callbacks, *extra, self.run_state]
+
+    @property
+    def initial_epoch(self) -> int:
+        """The first epoch to train: 0, or the epochs a resumed run already finished."""
+        return self.resume.epoch if self.resume else 0
+
+    def training_done(self, model) -> bool:
+        """When the resumed run had finished training (it was stopped while writing its results),
+        restores its last state into `model` and returns True: there is nothing left to train.
+        Call after `callbacks()` and after the model is compiled."""
+        if self.resume is None or not self.resume.training_done(self.epochs):
+            return False
+        self.run_state.set_model(model)
+        self.run_state.on_train_begin()
+        return True
+
+    def full_history(self, history: dict) -> dict:
+        """Every epoch's logs, those of a resumed run's earlier sessions included."""
+        return self.run_state.history if self.run_state is not None else history
 
     def train(
         self,

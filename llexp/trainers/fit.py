@@ -23,16 +23,20 @@ class FitTrainer(BaseTrainer):
         callbacks=(),
     ) -> dict:
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=self.jit_compile)
+        callbacks = self.callbacks(out_dir, val is not None, callbacks)
+        if self.training_done(model):  # resumed after its last epoch: nothing left to train
+            return self.full_history({})
         history = model.fit(
             train,  # every epoch's batches in a row: with steps_per_epoch, fit keeps one iterator
             validation_data=val,
             epochs=self.epochs,
+            initial_epoch=self.initial_epoch,  # a resumed run's `train` starts at that epoch
             steps_per_epoch=steps_per_epoch,
             shuffle=False,  # the pipeline orders each epoch itself, seeded with (seed, epoch)
-            callbacks=self.callbacks(out_dir, val is not None, callbacks),
+            callbacks=callbacks,
             verbose=self.verbose,
         )
-        return history.history
+        return self.full_history(history.history)
 
     def evaluate(self, model, data) -> dict[str, float]:
         result = model.evaluate(data, verbose=0, return_dict=True)

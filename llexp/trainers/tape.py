@@ -169,11 +169,19 @@ class Trainer:
         )
 
     def fit_batches(
-        self, train, val, steps_per_epoch: int, epochs: int, callbacks=None, verbose: int = 1
+        self,
+        train,
+        val,
+        steps_per_epoch: int,
+        epochs: int,
+        callbacks=None,
+        verbose: int = 1,
+        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
         """Trains on `tf.data` batches: `train` holds every epoch's `steps_per_epoch` batches
         in a row (`Splits.train_batches`), `val` the validation batches or None. Returns the
-        history, as `fit` does."""
+        history, as `fit` does. `initial_epoch`: the first epoch (a resumed run's `train` starts
+        there)."""
         model = self.model
         history = keras.callbacks.History()
         callbacks = keras.callbacks.CallbackList(
@@ -190,7 +198,7 @@ class Trainer:
         model.stop_training = False
         callbacks.on_train_begin()
         logs = {}
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             self.reset()
             callbacks.on_epoch_begin(epoch)
             for step in range(steps_per_epoch):
@@ -258,14 +266,19 @@ class TapeTrainer(BaseTrainer):
         callbacks=(),
     ) -> dict:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
-        return self.loop.fit_batches(
+        callbacks = self.callbacks(out_dir, val is not None, callbacks)
+        if self.training_done(model):  # resumed after its last epoch: nothing left to train
+            return self.full_history({})
+        history = self.loop.fit_batches(
             train,
             val,
             steps_per_epoch,
             epochs=self.epochs,
-            callbacks=self.callbacks(out_dir, val is not None, callbacks),
+            callbacks=callbacks,
             verbose=self.verbose,
+            initial_epoch=self.initial_epoch,
         )
+        return self.full_history(history)
 
     def evaluate(self, model, data) -> dict[str, float]:
         if self.loop is None or self.loop.model is not model:

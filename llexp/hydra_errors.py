@@ -1,0 +1,82 @@
+"""Hydra's own errors (an unknown option, a misspelt key, a bad override) as one line + exit 2.
+
+Hydra reports a config it cannot compose itself, in `hydra._internal.utils.run_and_report`, with
+a message of several lines and exit status 1, like a crash. `one_line_errors` wraps that function
+so that these mistakes of the user end as llexp's do: one line saying what is wrong and what to
+type instead ("did you mean"), exit status 2. Anything else still goes to Hydra's reporting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import logging
+import sys
+
+from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+
+log = logging.getLogger("llexp")
+
+
+def did_you_mean(word: str, choices) -> str:
+    """`"; did you mean X?"` for the closest of `choices`, or `""`."""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def one_line(error: BaseException) -> str | None:
+    """The one line for a Hydra composition error the user caused, or None for other errors."""
+    if isinstance(error, MissingConfigException):
+        missing = str(error.missing_cfg_file or "")
+        group, _, option = missing.rpartition("/")
+        options = list(error.options or [])
+        if group and options:
+            return (
+                f"{group}={option}: no such option; choose one of {', '.join(options)}"
+                f"{did_you_mean(option, options)}"
+            )
+        return str(error).splitlines()[0]
+    if isinstance(error, OverrideParseException):
+        return f"cannot parse the command line: {str(error).splitlines()[0]}"
+    if isinstance(error, ConfigCompositionException):
+        cause = error.__cause__
+        full_key = getattr(cause, "full_key", None)
+        parent = getattr(cause, "parent_node", None)
+        if full_key and parent is not None and hasattr(parent, "keys"):
+            prefix, _, name = str(full_key).rpartition(".")
+            hint = did_you_mean(name, parent.keys())  # names alone: a shared prefix is no match
+            hint = hint.replace("mean ", f"mean {prefix}.") if prefix and hint else hint
+            return (
+                f"{full_key}: no such key{hint} "
+                f"(python -m llexp --cfg job lists them; +{full_key}=VALUE adds a new one)"
+            )
+        first = str(error).splitlines()[0]
+        return f"{first} {str(cause).splitlines()[0]}" if cause is not None else first
+    return None
+
+
+@contextlib.contextmanager
+def one_line_errors():
+    """While active, Hydra's composition errors end with one line on stderr and exit status 2."""
+    from hydra._internal import utils
+
+    original = utils.run_and_report
+
+    def run_and_report(func):
+        def guarded():
+            try:
+                return func()
+            except (ConfigCompositionException, OverrideParseException) as error:
+                line = one_line(error)
+                if line is None:
+                    raise
+                print(f"Error: {line}", file=sys.stderr)
+                raise SystemExit(2) from None
+
+        return original(guarded)
+
+    utils.run_and_report = run_and_report
+    try:
+        yield
+    finally:
+        utils.run_and_report = original

@@ -1,0 +1,212 @@
+"""Interrupted and killed runs: status, resumable state each epoch, resume to the same result.
+
+In-process: `LLEXP_PAUSE_AFTER_BATCHES` makes the run pause mid-epoch (`PauseForSignal`); the
+tests replace its sleep by what a Ctrl-C does (KeyboardInterrupt) or by a look at the folder.
+The real signals (SIGINT, SIGKILL) are sent in `test_signals.py` (slow).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shlex
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from llexp import status, sweep
+from llexp.run import run
+from llexp.trainers import state
+
+EPOCHS = ["trainer.epochs=3", "trainer.early_stopping=true", "trainer.patience=5"]
+
+
+def steps(cfg) -> int:
+    return math.ceil(270 / cfg.trainer.batch_size)  # subset 300 minus 10% validation
+
+
+def interrupt_mid_epoch(monkeypatch, batches: int):
+    """The run raises KeyboardInterrupt after `batches` training batches, as Ctrl-C would."""
+    monkeypatch.setenv("LLEXP_PAUSE_AFTER_BATCHES", str(batches))
+
+    def ctrl_c(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(state, "pause", ctrl_c)
+
+
+@pytest.mark.parametrize("trainer", ["fit", "tape"])
+def test_an_interrupted_run_resumes_to_the_same_result(trainer, tiny_cfg, tmp_path, monkeypatch):
+    cfg = tiny_cfg(f"trainer={trainer}", *EPOCHS)
+    stopped, whole = tmp_path / "stopped", tmp_path / "whole"
+    interrupt_mid_epoch(monkeypatch, steps(cfg) + 2)  # in the middle of the second epoch
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, stopped)
+    # What the interrupted folder holds: one finished epoch, nothing claiming completion.
+    record = status.read(stopped)
+    assert record["status"] == "running" and record["epoch"] == 1
+    assert not (stopped / "model.weights.h5").exists()
+    assert len((stopped / "history.csv").read_text().splitlines()) == 2  # header + epoch 0
+    saved = state.ResumeState.load(stopped)
+    assert saved.epoch == 1 and saved.states["EarlyStopping"]["wait"] == 0
+    model = keras.models.clone_model(run(tiny_cfg(), tmp_path / "shape").model)
+    model.load_weights(str(stopped / "best.weights.h5"))  # the best checkpoint loads
+    assert not list(stopped.glob(".*tmp*"))  # no temporary file left behind
+
+    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
+    resumed = run(cfg, stopped, resume=True)
+    uninterrupted = run(cfg, whole)
+    # Each epoch once, and the same numbers as the run that never stopped (CPU: to 1e-6).
+    assert resumed.metrics["epochs"] == 3
+    for key, values in uninterrupted.history.items():
+        np.testing.assert_allclose(resumed.history[key], values, rtol=1e-6, err_msg=key)
+    for key in ("test_loss", "test_accuracy", "val_loss", "val_accuracy"):
+        assert resumed.metrics[key] == pytest.approx(uninterrupted.metrics[key], rel=1e-6)
+    rows = (stopped / "history.csv").read_text().splitlines()
+    assert rows == (whole / "history.csv").read_text().splitlines()
+    assert resumed.metrics["status"] == "completed" and not (stopped / "resume.npz").exists()
+    assert len(resumed.metrics["command"]) == 2  # started, then resumed
+
+
+def test_a_run_stopped_after_its_last_epoch_completes_on_resume(tiny_cfg, tmp_path, monkeypatch):
+    cfg = tiny_cfg("trainer.epochs=2")
+    from llexp import artifacts
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(artifacts, "save_model", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, tmp_path / "a")
+    assert status.read(tmp_path / "a")["epoch"] == 2
+    monkeypatch.undo()
+    resumed = run(cfg, tmp_path / "a", resume=True)  # nothing left to train: only the results
+    whole = run(cfg, tmp_path / "b")
+    assert resumed.metrics["epochs"] == 2
+    assert resumed.metrics["test_loss"] == pytest.approx(whole.metrics["test_loss"], rel=1e-6)
+
+
+def test_metrics_json_says_running_with_the_epoch_until_the_run_ends(
+    tiny_cfg, tmp_path, monkeypatch
+):
+    cfg = tiny_cfg("trainer.epochs=2")
+    seen = []
+    monkeypatch.setenv("LLEXP_PAUSE_AFTER_BATCHES", str(steps(cfg) + 1))
+    monkeypatch.setattr(state, "pause", lambda s: seen.append(status.read(tmp_path)))
+    result = run(cfg, tmp_path)
+    assert seen[0]["status"] == "running" and seen[0]["epoch"] == 1
+    assert seen[0]["config"]["seed"] == cfg.seed
+    assert result.metrics["status"] == "completed"
+    assert result.metrics["command"] == [shlex.join(["llexp", *sys.argv[1:]])]
+
+
+def test_ctrl_c_on_the_command_line_is_one_line_status_interrupted_exit_130(
+    tmp_path, monkeypatch, caplog, capsys
+):
+    from test_bad_inputs import NO_LOGGING, run_main
+
+    from conftest import TINY
+
+    interrupt_mid_epoch(monkeypatch, 6)
+    code = run_main([*TINY, "trainer.epochs=3", f"hydra.run.dir={tmp_path}", *NO_LOGGING])
+    text = caplog.text + "".join(capsys.readouterr())
+    assert code == 130
+    assert "Traceback" not in text
+    assert f"interrupted after 1 finished epochs; continue with: llexp resume {tmp_path}" in text
+    record = status.read(tmp_path)
+    assert record["status"] == "interrupted" and record["epoch"] == 1
+    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
+    assert run_main(["resume", str(tmp_path)]) == 0
+    assert status.read(tmp_path)["status"] == "completed"
+    assert status.read(tmp_path)["epochs"] == 3
+
+
+def test_a_fresh_run_in_a_used_folder_does_not_pick_up_old_state(tiny_cfg, tmp_path, monkeypatch):
+    cfg = tiny_cfg("trainer.epochs=2")
+    interrupt_mid_epoch(monkeypatch, steps(cfg) + 1)
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, tmp_path)
+    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
+    result = run(cfg, tmp_path)  # not resume: starts over
+    assert result.metrics["epochs"] == 2 and len(result.metrics["command"]) == 1
+
+
+def test_skip_completed_resumes_only_unfinished_runs_of_the_same_config(tiny_cfg, tmp_path):
+    cfg = tiny_cfg()
+    record = {"config": sweep.result_config(cfg)}
+    status.running(tmp_path, 1, **record)
+    assert not sweep.resumable(cfg, tmp_path)  # no epoch state saved: start over
+    (tmp_path / state.RESUME_FILE).write_bytes(b"")
+    assert sweep.resumable(cfg, tmp_path)
+    status.ended(tmp_path, status.INTERRUPTED)
+    assert sweep.resumable(cfg, tmp_path)
+    assert not sweep.resumable(tiny_cfg("seed=1"), tmp_path)
+    status.ended(tmp_path, status.FAILED, error="x")
+    assert not sweep.resumable(cfg, tmp_path)
+
+
+def test_a_checkpoint_of_nan_weights_is_never_written(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    path = tmp_path / "best.weights.h5"
+    checkpoint = state.BestCheckpoint(path, "val_loss")
+    checkpoint.set_model(model)
+    checkpoint.on_epoch_end(0, {"val_loss": 1.0})
+    good = path.read_bytes()
+    model.set_weights([np.full(w.shape, np.nan) for w in model.get_weights()])
+    checkpoint.on_epoch_end(1, {"val_loss": 0.5})  # better, but NaN: not saved
+    assert path.read_bytes() == good
+    saver = state.RunState(tmp_path, [], None)
+    model.compile(optimizer="adam", loss="mse")
+    saver.set_model(model)
+    saver.on_epoch_end(0, {"loss": float("nan")})
+    assert not (tmp_path / state.RESUME_FILE).exists()
+
+
+def test_a_checkpoint_killed_while_written_leaves_the_previous_one(tmp_path, monkeypatch):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    path = tmp_path / "best.weights.h5"
+    checkpoint = state.BestCheckpoint(path, "val_loss")
+    checkpoint.set_model(model)
+    checkpoint.on_epoch_end(0, {"val_loss": 1.0})
+
+    def dies_half_way(filepath, *args, **kwargs):
+        open(filepath, "wb").write(b"\x89HDF half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model, "save_weights", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.on_epoch_end(1, {"val_loss": 0.5})
+    monkeypatch.undo()
+    model.load_weights(str(path))  # still the complete first checkpoint
+
+
+def test_deterministic_runs_give_the_same_history(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("deterministic=true", "trainer.epochs=2", "model.dropout=0.3")
+    first, second = run(cfg, tmp_path / "a"), run(cfg, tmp_path / "b")
+    assert first.history == second.history
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["config"]["deterministic"]
+
+
+def test_a_sweep_rerun_with_skip_completed_resumes_its_interrupted_job(
+    tmp_path, monkeypatch, caplog
+):
+    from test_bad_inputs import NO_LOGGING, run_main
+
+    from conftest import TINY
+
+    caplog.set_level(logging.INFO, logger="llexp")
+    sweep_args = ["-m", *TINY, "trainer.epochs=2", "seed=1,2", f"hydra.sweep.dir={tmp_path}"]
+    interrupt_mid_epoch(monkeypatch, 6)  # job 0, second epoch
+    assert run_main([*sweep_args, *NO_LOGGING]) == 130
+    assert status.read(tmp_path / "0")["status"] == "interrupted"
+    assert not (tmp_path / "1").exists()  # Ctrl-C stops the whole sweep
+    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
+    assert run_main([*sweep_args, "skip_completed=true", *NO_LOGGING]) == 0
+    assert "resuming it in" in caplog.text
+    resumed, fresh = status.read(tmp_path / "0"), status.read(tmp_path / "1")
+    assert resumed["status"] == fresh["status"] == "completed"
+    assert len(resumed["command"]) == 2 and len(fresh["command"]) == 1
+    assert len((tmp_path / "0" / "history.csv").read_text().splitlines()) == 3
