@@ -58,10 +58,10 @@ def test_cpu_devices_after_tensorflow_started_is_one_line(monkeypatch):
 
 
 # Runs one-device and mirrored runs of both trainers in a fresh process whose CPU is split in 2
-# (logical devices exist only if made before TensorFlow starts), then a mirrored autoencoder and a
-# mirrored run asking for XLA, with plain SGD and a learning rate
-# that moves the weights (Adam divides by the root of tiny squared gradients, which turns float32
-# rounding into visible weight differences); prints each run's metrics, history and weights.
+# (logical devices exist only if made before TensorFlow starts), then an interrupted mirrored run
+# resumed, a mirrored autoencoder and a mirrored run asking for XLA. Plain SGD, with a learning
+# rate that moves the weights (Adam divides by the root of tiny squared gradients, which turns
+# float32 rounding into visible weight differences). Prints each run's metrics, history, weights.
 SCRIPT = """
 import json, sys
 from omegaconf import OmegaConf
@@ -87,6 +87,21 @@ ae = [*TINY[:2], "model=autoencoder", "model.width=4", "model.depth=1", "trainer
       "model.visualization_size=2", "trainer.verbose=0", "trainer=tape",
       "trainer.strategy=mirrored"]
 out["autoencoder"] = run(compose(*ae), sys.argv[1] + "/autoencoder").metrics["replicas"]
+# Interrupted in its second epoch, resumed: the same losses as the uninterrupted mirrored run.
+import os
+from llexp.trainers import state
+
+def ctrl_c(seconds):
+    raise KeyboardInterrupt
+
+state.pause = ctrl_c
+os.environ["LLEXP_PAUSE_AFTER_BATCHES"] = "7"
+cfg = compose(*overrides)  # tape, mirrored
+try:
+    run(cfg, sys.argv[1] + "/stopped")
+except KeyboardInterrupt:
+    del os.environ["LLEXP_PAUSE_AFTER_BATCHES"]
+    out["resumed"] = run(cfg, sys.argv[1] + "/stopped", resume=True).history["loss"]
 try:
     run(compose(*TINY, "trainer.strategy=mirrored", "trainer.jit_compile=true"), sys.argv[1] + "/x")
 except Exception as error:
@@ -117,6 +132,7 @@ def test_mirrored_on_two_cpus_matches_one_device(tmp_path):
         assert two["metrics"]["test_loss"] == pytest.approx(one["metrics"]["test_loss"], rel=1e-6)
         for a, b in zip(one["weights"], two["weights"], strict=True):
             np.testing.assert_allclose(np.array(b), np.array(a), atol=1e-6)
+    np.testing.assert_allclose(runs["resumed"], runs["tape-mirrored"]["loss"], rtol=1e-6)
     # A second model of another size trains under the same process's strategy.
     assert runs["autoencoder"] == 2
     assert runs["jit"].startswith("LlexpError: trainer.jit_compile=true does not work with")
