@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 
 from llexp.api import compose
 
-from conftest import TINY, write_npz
+from conftest import TINY, write_image_folder, write_npz
 
 TABLE = Path(__file__).parent.parent / "docs" / "bad_inputs.md"
 ROW = re.compile(r"^\| *(\d+) *\| *([^|]+?) *\| *`([^`]*)` *\| *(\d+) *\| *`([^`]+)` *\|$")
@@ -73,7 +73,15 @@ def not_a_zip(path: Path) -> Path:
     return path
 
 
-FILES = {"not_a_zip": not_a_zip}
+def cut_png_folder(path: Path) -> Path:
+    """An image folder where one PNG's header is whole but its body is cut short."""
+    root, _ = write_image_folder(path, classes=2, per_class=4)
+    victim = next((root / "class_a").glob("*.png"))
+    victim.write_bytes(victim.read_bytes()[:-20])
+    return root
+
+
+FILES = {"not_a_zip": not_a_zip, "cut_png_folder": cut_png_folder}
 
 
 def tiny_run(folder: Path, status: str | None, **metrics) -> Path:

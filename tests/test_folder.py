@@ -61,6 +61,28 @@ def unreadable(root):
     (root / "class_a" / "broken.png").write_text("not an image")
 
 
+def cut_short(suffix: str, keep: float = 0.6):
+    """Writes class_a/cut.SUFFIX whose header is valid but whose body is cut short."""
+
+    def spoil(root):
+        noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype="uint8")
+        path = root / "class_a" / f"cut{suffix}"
+        Image.fromarray(noise).save(path)
+        data = path.read_bytes()
+        path.write_bytes(data[: int(len(data) * keep)])
+
+    return spoil
+
+
+def corrupt_png(root):
+    """A PNG with its size and length intact but bytes of its pixel data zeroed."""
+    path = root / "class_a" / "corrupt.png"
+    Image.fromarray(np.full((64, 64, 3), 7, "uint8")).save(path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 8] = bytes(8)
+    path.write_bytes(bytes(data))
+
+
 def train_without_test(root):
     (root / "train").mkdir()
     for name in ("class_a", "class_b"):
@@ -78,6 +100,10 @@ def mixed_sizes(root):
         (lambda r: [p.unlink() for p in r.rglob("*.png")], {}, "holds no images in class"),
         (lambda r: [p.unlink() for p in (r / "class_b").glob("*")], {}, "holds one class"),
         (unreadable, {}, "broken.png is not a readable image"),
+        (cut_short(".png"), {}, "cut.png is not a readable image, or is truncated .* re-save it"),
+        (cut_short(".jpg"), {}, "cut.jpg is .* truncated or corrupt .* no end-of-image marker"),
+        (cut_short(".bmp"), {}, "cut.bmp is .* truncated or corrupt"),
+        (corrupt_png, {}, "corrupt.png is .* truncated or corrupt"),
         (mixed_sizes, {}, r"different sizes .* set dataset.image_size=\[H,W\]"),
         (lambda r: None, {"color_mode": "cmyk"}, "color_mode='cmyk' must be rgb or grayscale"),
         (lambda r: None, {"num_classes": 5}, "has 2 classes .* but dataset.num_classes=5"),

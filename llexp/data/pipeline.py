@@ -8,6 +8,7 @@ at epoch `e` sees the batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -135,12 +136,21 @@ class Splits:
 
         def epoch(e):
             order = tf.data.Dataset.from_tensor_slices(epoch_order(count, seed, e))
-            return part.batches(order, batch_size)
+            # Each batch carries its (epoch, index), from which its augmentation is seeded.
+            steps = tf.data.Dataset.range(self.steps_per_epoch(batch_size))
+            return tf.data.Dataset.zip(steps, part.batches(order, batch_size)).map(
+                lambda b, xy: (batch_seed(seed, e, b), *xy)
+            )
 
         ds = tf.data.Dataset.range(start_epoch, epochs).flat_map(epoch)
         if self.augment:
-            ds = ds.map(lambda x, y: (augmented(self.augment, x), y), num_parallel_calls=AUTOTUNE)
-        return finish(ds, targets)
+            layers = self.augment
+            ds = ds.map(
+                lambda key, x, y: (key, augmented(layers, x, key), y),
+                num_parallel_calls=AUTOTUNE,
+                deterministic=True,
+            )
+        return finish(ds.map(lambda key, x, y: (x, y)), targets)
 
     def batches(self, split: str, batch_size: int, targets=None) -> tf.data.Dataset:
         """Batches of `split` ("val" or "test"; "train" unshuffled, unaugmented) in order."""
@@ -167,11 +177,58 @@ class Splits:
         return mean, np.sqrt(np.maximum(squares / pixels - mean**2, 0.0))
 
 
-def augmented(layers: list, x):
-    """`x` through each augmentation layer, in training mode (they are no-ops otherwise)."""
-    for layer in layers:
-        x = layer(x, training=True)
+def batch_seed(seed: int, epoch, batch) -> tf.Tensor:
+    """The stateless seed of training batch `batch` of `epoch`: a function of the three only."""
+    key = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+    return tf.random.experimental.stateless_fold_in(key, tf.cast(batch, tf.int64))
+
+
+def augmented(layers: list, x, key=None):
+    """`x` through each augmentation layer, in training mode (they are no-ops otherwise).
+
+    With a stateless `key` (`batch_seed`), every random draw of a Keras image-preprocessing
+    layer is seeded from it, so a batch's augmentation depends on (seed, epoch, batch) only: a
+    resumed run and a parallel pipeline see the same draws. Without one (figures), or for a
+    layer that is no `BaseImagePreprocessingLayer` (a custom layer, which takes no seed), the
+    layer is called as is and draws from its own generator: such a layer is not reproducible
+    (nor is Keras' AugMix, which draws partly from its own seed whatever it is given).
+    """
+    from keras.src.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (
+        BaseImagePreprocessingLayer,
+    )
+
+    for index, layer in enumerate(layers):
+        if key is None or not isinstance(layer, BaseImagePreprocessingLayer):
+            x = layer(x, training=True)
+            continue
+        seeds = key_seeds_class()(tf.random.experimental.stateless_fold_in(key, index))
+        transformation = layer.get_random_transformation(x, training=True, seed=seeds)
+        x = layer.transform_images(x, transformation=transformation, training=True)
     return x
+
+
+@functools.cache
+def key_seeds_class() -> type:
+    """`KeySeeds`, made on first use so that importing the pipeline does not import Keras."""
+    from keras.random import SeedGenerator
+
+    class KeySeeds(SeedGenerator):
+        """A Keras `SeedGenerator` that holds no state: its n-th seed is `key` folded with n.
+
+        Keras' random ops take an int or a `SeedGenerator`, not a seed tensor; one int would give
+        a layer's several draws (e.g. RandomTranslation's height and width) the same numbers.
+        Draws are counted while tf.data traces the map, so a layer's n-th draw always gets the
+        same seed. It needs no variable (`SeedGenerator.__init__` makes one; tf.data cannot).
+        """
+
+        def __init__(self, key: tf.Tensor):  # deliberately no super().__init__: no state
+            self.key, self.draws = key, 0
+
+        def next(self, ordered: bool = True) -> tf.Tensor:
+            self.draws += 1
+            return tf.random.experimental.stateless_fold_in(self.key, self.draws)
+
+    return KeySeeds
 
 
 def finish(ds: tf.data.Dataset, targets) -> tf.data.Dataset:
