@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from llexp import artifacts, evaluation, figures, loggers, status
 from llexp.checks import check_config
 from llexp.data.preprocess import normalization
+from llexp.distribute import distribution, replicas
 from llexp.errors import LlexpError, instantiate
 from llexp.precision import dtype_policy
 from llexp.trainers.state import RESUME_FILE, ResumeState
@@ -57,7 +58,12 @@ def run(cfg: DictConfig, out_dir: Path | str, resume: bool = False) -> RunResult
     # The model is built and trained under the configured precision; the global Keras policy is
     # restored afterwards, so the next run in this process starts from float32 again.
     # The experiment tracker (logger=...) closes its run at the end, as failed if the run raises.
-    with dtype_policy(cfg.precision), loggers.tracking(cfg, Path(out_dir)) as tracker:
+    # Under trainer.strategy=mirrored the model, optimizer and metrics are made on every device.
+    with (
+        dtype_policy(cfg.precision),
+        distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
+        loggers.tracking(cfg, Path(out_dir)) as tracker,
+    ):
         return train_and_save(cfg, Path(out_dir), tracker, resume)
 
 
@@ -151,6 +157,7 @@ def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None, resume: bool = 
         **extra,
         "epochs": len(history["loss"]),
         "params": params,  # trainable
+        "replicas": replicas(),  # devices that trained in step (trainer.strategy)
         "train_seconds": round(train_seconds, 3),
         "versions": artifacts.versions(),
         "command": state["command"],  # how the run was started (and resumed)

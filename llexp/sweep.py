@@ -14,7 +14,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, whole
 
 log = logging.getLogger("llexp")
 
@@ -29,7 +29,8 @@ _applied: dict | None = None  # the TensorFlow settings this process already run
 
 
 def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
-    """Applies `resources` (threads, GPU memory growth, one GPU per job) before TensorFlow runs.
+    """Applies `resources` (threads, CPU devices, GPU memory growth, one GPU per job) before
+    TensorFlow runs.
 
     TensorFlow takes these settings once per process, before its runtime starts. A sweep that runs
     its jobs in one process (the basic launcher) applies them at its first job; later jobs with
@@ -46,6 +47,7 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
         isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
     ):
         raise LlexpError(f"resources.threads={threads} must be a positive integer or null")
+    cpu_devices = whole("resources.cpu_devices", wanted.get("cpu_devices", 1), 1)
     if _applied is not None:
         if wanted != _applied:
             log.warning("resources=%s ignored: this process already runs with %s", wanted, _applied)
@@ -56,6 +58,8 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
         log.info("TensorFlow uses %d intra-op and %d inter-op threads", threads, threads)
+    if cpu_devices > 1:
+        split_cpu(tf, cpu_devices)
     gpus = tf.config.list_physical_devices("GPU")  # lists without starting the runtime
     if gpus and wanted.get("one_gpu_per_job") and job_num is not None and len(gpus) > 1:
         gpus = [gpus[job_num % len(gpus)]]
@@ -65,6 +69,21 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
         for gpu in gpus:
             tf.config.experimental.set_memory_growth(gpu, True)
     _applied = wanted
+
+
+def split_cpu(tf, count: int) -> None:
+    """Splits the CPU into `count` logical devices (CPU:0 ... CPU:count-1), so that
+    `trainer.strategy=mirrored` can be tried, and tested, on a machine without GPUs."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        configs = [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        tf.config.set_logical_device_configuration(cpu, configs)
+    except RuntimeError as error:  # the runtime started already (a notebook, the Python API)
+        raise LlexpError(
+            f"resources.cpu_devices={count} must be set before TensorFlow starts: "
+            "give it on the command line, or restart the Python process"
+        ) from error
+    log.info("the CPU is split into %d logical devices", count)
 
 
 def result_config(cfg: DictConfig) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import keras
 
+from llexp.distribute import check_strategy
 from llexp.errors import LlexpError, whole
 from llexp.trainers.state import BestCheckpoint, HistoryCSV, PauseForSignal, ResumeState, RunState
 
@@ -33,6 +34,9 @@ class BaseTrainer:
         tensorboard: write TensorBoard logs into `<run>/tensorboard`.
         jit_compile: XLA-compile the train step: true, false or "auto" (Keras's rule: on when a
             GPU is visible and the model supports it).
+        strategy: `null` (one device) or `mirrored` (data-parallel on every visible GPU, or on
+            the logical CPUs of `resources.cpu_devices`); applied by `llexp.run` around the whole
+            run (`llexp.distribute`).
     """
 
     resume: ResumeState | None = None
@@ -51,6 +55,7 @@ class BaseTrainer:
         checkpoint_best: bool = True,
         tensorboard: bool = False,
         jit_compile: bool | str = "auto",
+        strategy: str | None = None,
     ):
         whole("trainer.epochs", epochs, 1)
         whole("trainer.batch_size", batch_size, 1)
@@ -69,6 +74,7 @@ class BaseTrainer:
         if jit_compile not in (True, False, "auto"):
             raise LlexpError(f"trainer.jit_compile={jit_compile} must be true, false or auto")
         self.jit_compile = jit_compile
+        self.strategy = check_strategy(strategy)
 
     def check_monitor(self, metric_names: list[str]) -> None:
         """Fails with one line, before any data loads, when `monitor` names no history key."""

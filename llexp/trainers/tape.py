@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from llexp import artifacts
 from llexp.data import array_splits, batches
+from llexp.distribute import distribute
 from llexp.trainers.base import BaseTrainer
 
 
@@ -56,30 +57,46 @@ class Trainer:
         self._compiled = {}
 
     def compiled(self, step, spec):
-        """`step` as a graph for batches of `spec`, traced once, up front.
+        """`step` as a graph for batches of `spec`, traced once, up front, run on every replica.
 
         The batch size is left open, so the last, smaller batch of an epoch reuses the graph
         instead of tracing another, and tracing ahead of the first call keeps TensorFlow's
         "frequent retracing" warning quiet when a sweep trains many models in one process.
+        As in `Model.fit`, `strategy.run` runs the (XLA-compiled, if asked) step on each replica's
+        share of the batch, and the metrics are read once all replicas have updated them. Without
+        a strategy, the default one runs the step once, on one device.
         """
         key = (step.__name__, spec)
         if key not in self._compiled:
             if not self.optimizer.built:  # its slots exist before tracing, as in fit
                 self.optimizer.build(self.model.trainable_variables)
-            function = tf.function(
-                step, input_signature=spec, jit_compile=self.model.jit_compile, autograph=False
-            )
+            strategy = tf.distribute.get_strategy()
+            step = tf.function(step, jit_compile=self.model.jit_compile, autograph=False)
+
+            def on_replicas(x, y):
+                strategy.run(step, args=(x, y))
+                return {m.name: m.result() for m in (self.loss_tracker, *self.metrics)}
+
+            function = tf.function(on_replicas, input_signature=spec, autograph=False)
             function.get_concrete_function()
             self._compiled[key] = function
         return self._compiled[key]
 
     def compute_loss(self, y, y_pred):
-        """The loss of a batch, plus any regularization losses the layers added (as `fit`)."""
-        # A loss given by name is a plain function returning one value per sample (or pixel):
-        # the mean makes it the scalar a `Loss` object returns (a no-op on that scalar).
-        loss = keras.ops.mean(self.loss_function(y, y_pred))
+        """This replica's share of the loss of the global batch, as `fit` computes it.
+
+        That is the mean loss over the replica's samples, plus the regularization losses the
+        layers added, divided by the number of replicas: the gradients, summed across replicas by
+        the optimizer, are then those of the mean loss over the global batch. With one device
+        (no strategy) it is simply the batch's mean loss.
+        """
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if isinstance(self.loss_function, keras.losses.Loss):
+            loss = self.loss_function(y, y_pred)  # Keras divides it by the replicas itself
+        else:  # a loss given by name is a function returning one value per sample (or pixel)
+            loss = keras.ops.mean(self.loss_function(y, y_pred)) / replicas
         if self.model.losses:
-            loss = loss + keras.ops.cast(keras.ops.sum(self.model.losses), loss.dtype)
+            loss = loss + keras.ops.cast(keras.ops.sum(self.model.losses), loss.dtype) / replicas
         return loss
 
     def _train_step(self, x, y):
@@ -90,19 +107,21 @@ class Trainer:
             # Multiplies by the loss scale under mixed_float16 (so small float16 gradients do not
             # underflow); the LossScaleOptimizer unscales them in `apply`. A no-op otherwise.
             scaled = self.optimizer.scale_loss(loss)
+        # Under a strategy, `apply` sums the replicas' gradients before updating the weights.
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
-        return self.update_metrics(y, y_pred, loss)
+        self.update_metrics(y, y_pred, loss)
 
     def _test_step(self, x, y):
         y_pred = self.model(x, training=False)
-        return self.update_metrics(y, y_pred, self.compute_loss(y, y_pred))
+        self.update_metrics(y, y_pred, self.compute_loss(y, y_pred))
 
     def update_metrics(self, y, y_pred, loss):
-        # The loss is averaged over samples, not batches, as fit does (the last batch is smaller).
-        self.loss_tracker.update_state(loss, sample_weight=tf.shape(y_pred)[0])
+        # The loss is averaged over samples, not batches, as fit does (the last batch is smaller);
+        # each replica adds its own samples' mean loss, undoing the division by the replicas.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        self.loss_tracker.update_state(loss * replicas, sample_weight=tf.shape(y_pred)[0])
         for metric in self.metrics:
             metric.update_state(y, y_pred)
-        return {m.name: m.result() for m in (self.loss_tracker, *self.metrics)}
 
     def results(self) -> dict[str, float]:
         return {m.name: float(m.result()) for m in (self.loss_tracker, *self.metrics)}
@@ -173,6 +192,7 @@ class Trainer:
             epochs=epochs,
             steps=steps_per_epoch,
         )
+        train = distribute(train)  # split between the replicas under a strategy
         train_step = self.compiled(self._train_step, train.element_spec)
         batches_left = iter(train)
         model.stop_training = False
@@ -200,6 +220,7 @@ class Trainer:
         return self.history
 
     def run_evaluation(self, data, callbacks) -> dict[str, float]:
+        data = distribute(data)
         test_step = self.compiled(self._test_step, data.element_spec)
         self.reset()
         callbacks.on_test_begin()
