@@ -17,7 +17,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import plugins, resume, sweep
+from llexp import cli_help, plugins, resume, sweep
+from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors
 
@@ -48,10 +49,12 @@ def app(cfg: DictConfig) -> float | None:
             log.info("%s was stopped before it completed: resuming it in %s", job, out_dir)
     started = time.perf_counter()
     try:
+        # Every mistake the config can hold ends here, before TensorFlow starts (seconds).
+        parts = check_config(cfg)
         sweep.configure_tensorflow(cfg.resources, hydra_cfg.job.num if multirun else None)
         from llexp.run import run
 
-        result = run(cfg, out_dir, resume=resuming)
+        result = run(cfg, out_dir, resume=resuming, checked=parts)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
         raise resume.interrupted(out_dir) from None
     except Exception as error:
@@ -89,6 +92,9 @@ def main() -> int:
         print(f"llexp: error: {error}", file=sys.stderr)
         return 2
     with one_line_errors():  # Hydra's own errors (unknown option, misspelt key): one line, 2
+        if cli_help.wants_fast_help(sys.argv[1:]):
+            print(cli_help.help_text([a for a in sys.argv[1:] if a not in cli_help.HELP_FLAGS]))
+            return 0
         app()
     return 1 if sweep.FAILED_JOBS else 0
 

@@ -1,4 +1,4 @@
-"""Files a run writes into its folder: model, weights, history plot, metrics.
+"""Files a run writes into its folder: model, weights, metrics, tables (figures: `llexp.figures`).
 
 Each file is written under a temporary name and moved into place, so a killed run never leaves a
 half-written file behind.
@@ -13,11 +13,6 @@ import os
 import platform
 from importlib import metadata
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")  # headless: runs on servers and in sweeps without a display
-import matplotlib.pyplot as plt  # noqa: E402
 
 
 def write_text(path: Path, text: str) -> None:
@@ -64,46 +59,13 @@ def load_model(run_dir: Path | str, stem: str = "model"):
     """
     import keras
 
-    import llexp.models  # noqa: F401  registers llexp's own layers (pretrained's preprocessing)
+    import llexp.models.backbone  # noqa: F401  registers llexp's own layer (pretrained's)
 
     run_dir = Path(run_dir)
     config = json.loads((run_dir / f"{stem}.json").read_text())
     model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     model.load_weights(str(run_dir / f"{stem}.weights.h5"))
     return model
-
-
-def plot_history(history: dict, path: Path, title: str) -> None:
-    """One panel per quantity (loss, accuracy, ...), training vs validation, against epochs."""
-    save_figure(history_figure(history, title), path)
-
-
-def history_figure(history: dict, title: str):
-    """The figure `plot_history` saves, for notebooks to show."""
-    names = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
-        epochs = range(1, len(history[name]) + 1)
-        ax.plot(epochs, history[name], "o-", label="train")
-        if f"val_{name}" in history:
-            ax.plot(epochs, history[f"val_{name}"], "o-", label="validation")
-        ax.set(xlabel="epoch", ylabel=name, title=name)
-        ax.xaxis.get_major_locator().set_params(integer=True)  # no epoch 1.5
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def save_figure(fig, path: Path) -> None:
-    """Saves and closes `fig` (closing keeps long sweeps from leaking figures)."""
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
 
 
 def versions() -> dict[str, str]:

@@ -1,17 +1,24 @@
-"""Checks of the whole config that no single component makes, run before anything is built.
+"""Checks of the whole config, run before anything is built and before TensorFlow starts.
 
-Each component checks its own keys when instantiated (models, trainers, datasets, schedules).
-What is left: the optimizer's knobs, which Keras accepts silently even when they make no sense
-(`learning_rate=-0.1` trains to garbage and "completes"), and the top-level keys.
+`check_config` makes the config's parts: each checks its own keys when instantiated (data source,
+model family, trainer, schedule), and none of them imports TensorFlow to do it (`llexp.lazy`), so
+the command line reports a mistake in a fraction of the time `import tensorflow` takes. Then what
+no single part can check: the depth rule (the model's depth against the dataset's image size), the
+objective and monitored metric against the model's metrics, the optimizer's knobs (which Keras
+accepts silently even when they make no sense: `learning_rate=-0.1` trains to garbage and
+"completes"), and the top-level keys.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from llexp.errors import LlexpError, whole
+from llexp import loggers
+from llexp.errors import LlexpError, instantiate, whole
 
 # Optimizer keys llexp's optimizer configs use: (lowest, highest, lowest allowed, highest
 # allowed, allows null). Keys not listed are left to Keras.
@@ -36,11 +43,52 @@ BOOLEAN_KEYS = {
 }  # fmt: skip
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Raises one `LlexpError` line for the first out-of-range value of the config."""
+@dataclass
+class Parts:
+    """The checked parts of a config, as `llexp.run.run` uses them."""
+
+    source: Any  # llexp.data.Source: what the images are (shape, classes), nothing loaded yet
+    family: Any  # llexp.models.ImageModel: builds the network, knows its loss and metrics
+    trainer: Any  # llexp.trainers.BaseTrainer
+    schedule: Any  # llexp.schedules: the learning rate over epochs
+    objective: str  # the metric the run returns to a sweeper
+
+
+def check_config(cfg: DictConfig) -> Parts:
+    """Makes the config's parts, raising one `LlexpError` line for the first mistake.
+
+    Loads no data and builds no network (file checks read headers only), and imports no
+    TensorFlow for llexp's own parts.
+
+    Example:
+        >>> parts = check_config(llexp.compose("dataset=digits", "model.depth=2"))
+        >>> parts.family.depth
+        2
+    """
     whole("seed", cfg.seed, 0)
     check_switches(cfg)
     check_optimizer(cfg.optimizer)
+    loggers.make(cfg)  # the tracker's package is installed (logger=tensorboard: before trainer's)
+    source = instantiate(cfg.dataset)
+    family = instantiate(cfg.model)
+    family.check(source.input_shape)  # the depth rule, from the image size the config gives
+    trainer = instantiate(cfg.trainer)
+    schedule = instantiate(cfg.schedule)
+    objective = check_objective(cfg.get("objective") or family.objective, family, trainer)
+    return Parts(source, family, trainer, schedule, objective)
+
+
+def check_objective(objective: str, family, trainer) -> str:
+    """Fails with one line when `objective` is no metric of this run; also checks
+    `trainer.monitor` against the history keys."""
+    names = list(family.metric_names)
+    trainer.check_monitor(names)
+    keys = [f"{prefix}{key}" for prefix in ("val_", "test_", "") for key in ("loss", *names)]
+    if objective not in [*keys, "train_seconds"]:
+        raise LlexpError(
+            f"objective={objective} is not a metric of this run; use one of {', '.join(keys)}"
+        )
+    return objective
 
 
 def check_switches(node: DictConfig, prefix: str = "") -> None:

@@ -2,18 +2,58 @@
 the confusion matrix and an autoencoder's reconstructions.
 
 Each function draws one figure from arrays (images float in [0, 1], shaped (N, H, W, C)) and saves
-it with `artifacts.save_figure`, which closes it, so a long sweep never accumulates figures.
+it with `save_figure`. Figures are `matplotlib.figure.Figure` objects made directly, not through
+pyplot: no global figure list to leak from in a long sweep, no GUI backend to pick (headless
+servers, sweeps), and a notebook still shows the figure a function returns.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
+import matplotlib
 import numpy as np
+from matplotlib.artist import setp
 from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
 
-from llexp.artifacts import plt, save_figure  # plt there runs on the headless Agg backend
+
+def subplots(figsize, **kwargs):
+    """pyplot's `subplots` without pyplot: a new `Figure` and its axes."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(**kwargs)
+
+
+def save_figure(fig, path: Path) -> None:
+    """Saves `fig` as `path` atomically (a killed run leaves no half-written picture)."""
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=100)
+    os.replace(tmp, path)
+
+
+def plot_history(history: dict, path: Path, title: str) -> None:
+    """One panel per quantity (loss, accuracy, ...), training vs validation, against epochs."""
+    save_figure(history_figure(history, title), path)
+
+
+def history_figure(history: dict, title: str):
+    """The figure `plot_history` saves, for notebooks to show."""
+    names = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
+    fig, axes = subplots((5 * len(names), 4), ncols=len(names), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        epochs = range(1, len(history[name]) + 1)
+        ax.plot(epochs, history[name], "o-", label="train")
+        if f"val_{name}" in history:
+            ax.plot(epochs, history[f"val_{name}"], "o-", label="validation")
+        ax.set(xlabel="epoch", ylabel=name, title=name)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # no epoch 1.5
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def show(ax, image: np.ndarray) -> None:
@@ -32,7 +72,7 @@ def tiled_figure(canvas: np.ndarray, cell_inches: float, cols: int, extra_height
     """A figure with one axes showing `canvas` (from `tiled`), `cell_inches` per grid column."""
     inches = cols * cell_inches / canvas.shape[1]  # per canvas pixel
     size = (canvas.shape[1] * inches, canvas.shape[0] * inches + extra_height)
-    fig, ax = plt.subplots(figsize=size)
+    fig, ax = subplots(size)
     show(ax, canvas)
     ax.axis("off")
     return fig, ax
@@ -124,7 +164,7 @@ def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str) ->
     """Counts of (true, predicted) classes, labelled with the class names."""
     k = len(class_names)
     side = max(5.0, 0.55 * k + 2.5)
-    fig, ax = plt.subplots(figsize=(side + 1.0, side))
+    fig, ax = subplots((side + 1.0, side))
     drawn = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(drawn, ax=ax, label="test images")
     ax.set(
@@ -136,7 +176,7 @@ def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str) ->
         ylabel="true class",
         title=f"{title}\nconfusion matrix, {int(matrix.sum())} test images",
     )
-    plt.setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
+    setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
     if k <= 20:  # beyond that the counts would overlap
         dark = matrix.max() / 2
         for (i, j), count in np.ndenumerate(matrix):
@@ -164,7 +204,7 @@ def reconstructions(x, outputs, size: int, path: Path, title: str) -> None:
         canvas[top : top + h, left : left + w] = x[i]
         canvas[top + h + gap : top + 2 * h + gap, left : left + w] = outputs[i]
     inches = 10.0 / max(canvas.shape[:2])  # the longer side 10 inches, whatever the grid
-    fig, ax = plt.subplots(figsize=(canvas.shape[1] * inches + 2.0, canvas.shape[0] * inches + 1.0))
+    fig, ax = subplots((canvas.shape[1] * inches + 2.0, canvas.shape[0] * inches + 1.0))
     show(ax, canvas)
     # Label each row of images on the left: the input, then its reconstruction.
     ticks = [pad + r * cell_h + (h + gap) * k + h / 2 for r in range(rows) for k in (0, 1)]
@@ -199,7 +239,7 @@ def augmented(x: np.ndarray, layers, path: Path, title: str, variants: int = 7) 
     h = x.shape[1]
     canvas, _ = tiled(grid, variants + 1, pad=max(1, h // 8))
     inches = 10.0 / max(canvas.shape[:2])
-    fig, ax = plt.subplots(figsize=(canvas.shape[1] * inches, canvas.shape[0] * inches + 0.8))
+    fig, ax = subplots((canvas.shape[1] * inches, canvas.shape[0] * inches + 0.8))
     show(ax, canvas)
     ax.set_title(
         f"{title}\nleft: a training image; right: {variants} augmented versions of it "
@@ -215,8 +255,8 @@ def embedding_projection(
 ) -> None:
     """A 2-D projection of the test set's embeddings, one colour per class; `note` (e.g. the
     clustering scores) goes under the title."""
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    cmap = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20")
+    fig, ax = subplots((7.5, 6.5))
+    cmap = matplotlib.colormaps["tab10" if len(class_names) <= 10 else "tab20"]
     labels = np.asarray(labels)
     for k, name in enumerate(class_names):
         chosen = labels == k

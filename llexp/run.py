@@ -18,7 +18,7 @@ import keras
 from omegaconf import DictConfig, OmegaConf
 
 from llexp import artifacts, evaluation, figures, loggers, status
-from llexp.checks import check_config
+from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
 from llexp.distribute import distribution, replicas
 from llexp.errors import LlexpError, instantiate
@@ -35,7 +35,9 @@ class RunResult:
     model: keras.Model
 
 
-def run(cfg: DictConfig, out_dir: Path | str, resume: bool = False) -> RunResult:
+def run(
+    cfg: DictConfig, out_dir: Path | str, resume: bool = False, checked: Parts | None = None
+) -> RunResult:
     """Trains the configured model and writes every artifact of the run into `out_dir`.
 
     Args:
@@ -43,6 +45,8 @@ def run(cfg: DictConfig, out_dir: Path | str, resume: bool = False) -> RunResult
         out_dir: the run folder (Hydra's run dir on the command line).
         resume: continue from the state of the last epoch finished in `out_dir` (`resume.npz`)
             instead of starting over.
+        checked: what `llexp.checks.check_config(cfg)` returned, when the caller checked the
+            config already (the command line does, before TensorFlow starts).
 
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
@@ -50,7 +54,7 @@ def run(cfg: DictConfig, out_dir: Path | str, resume: bool = False) -> RunResult
     # A sweep runs its jobs one after another in one process: start each from a clean slate.
     # (Before the dtype policy is set: clearing the session also resets the global policy.)
     keras.backend.clear_session()
-    check_config(cfg)  # before anything is built: every mistake ends in one line, early
+    parts = checked or check_config(cfg)  # before anything is built: a mistake ends in one line
     if cfg.get("deterministic"):
         import tensorflow as tf
 
@@ -64,23 +68,22 @@ def run(cfg: DictConfig, out_dir: Path | str, resume: bool = False) -> RunResult
         distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
         loggers.tracking(cfg, Path(out_dir)) as tracker,
     ):
-        return train_and_save(cfg, Path(out_dir), tracker, resume)
+        return train_and_save(cfg, Path(out_dir), parts, tracker, resume)
 
 
-def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None, resume: bool = False) -> RunResult:
+def train_and_save(
+    cfg: DictConfig, out_dir: Path, parts: Parts, tracker=None, resume: bool = False
+) -> RunResult:
     """The body of `run`, under the run's dtype policy, reporting to `tracker`."""
     tracker = tracker or loggers.Logger()
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
     # Cheap steps first, so mistakes in the config end the run before any data is loaded.
-    source = instantiate(cfg.dataset)
-    family = instantiate(cfg.model)
-    trainer = instantiate(cfg.trainer)
+    source, family, trainer, schedule = parts.source, parts.family, parts.trainer, parts.schedule
+    objective = parts.objective
     model = family.build(source.input_shape)
-    objective = check_objective(cfg.get("objective") or family.objective, family, trainer)
-    instantiate(cfg.optimizer)  # checks its keys before any data loads; built below
-    schedule = instantiate(cfg.schedule)
+    instantiate(cfg.optimizer)  # Keras checks its keys before any data loads; built below
     title = f"{family.describe()} on {source.name}"
     params = int(sum(keras.ops.size(w) for w in model.trainable_weights))
     log.info(
@@ -142,7 +145,7 @@ def train_and_save(cfg: DictConfig, out_dir: Path, tracker=None, resume: bool = 
     log.info("test: %s", ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
 
     artifacts.save_model(model, out_dir)
-    artifacts.plot_history(history, out_dir / "history.png", title)
+    figures.plot_history(history, out_dir / "history.png", title)
     if data.augment:  # after training, so drawing it leaves the training batches unchanged
         figures.augmented(
             data.sample("train", 8)[0], data.augment, out_dir / "augmented.png", title
@@ -194,19 +197,6 @@ def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def check_objective(objective: str, family, trainer) -> str:
-    """Fails with one line, before any data loads, when `objective` is no metric of this run;
-    also checks `trainer.monitor` against the history keys."""
-    names = [m.name for m in family.metrics()]
-    trainer.check_monitor(names)
-    keys = [f"{prefix}{key}" for prefix in ("val_", "test_", "") for key in ("loss", *names)]
-    if objective not in [*keys, "train_seconds"]:
-        raise LlexpError(
-            f"objective={objective} is not a metric of this run; use one of {', '.join(keys)}"
-        )
-    return objective
-
-
 def check_finite(history: dict, out_dir: Path, title: str) -> None:
     """Fails a run whose loss became NaN or infinite (`TerminateOnNaN` stopped it).
 
@@ -216,7 +206,7 @@ def check_finite(history: dict, out_dir: Path, title: str) -> None:
     losses = history.get("loss", [])
     bad = [i for i, v in enumerate(losses, 1) if not math.isfinite(v)]
     if bad:
-        artifacts.plot_history(history, out_dir / "history.png", title)
+        figures.plot_history(history, out_dir / "history.png", title)
         raise LlexpError(
             f"training diverged: the loss became {losses[bad[0] - 1]} at epoch {bad[0]}; "
             "lower optimizer.learning_rate or set optimizer.clipnorm"

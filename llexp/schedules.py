@@ -8,9 +8,10 @@ trainer (Keras `fit` or the tape loop) follows it in exactly the same way, step 
 
 from __future__ import annotations
 
-import keras
-
 from llexp.errors import LlexpError
+from llexp.lazy import lazy
+
+keras = lazy("keras")
 
 
 def positive(key: str, value: float) -> float:

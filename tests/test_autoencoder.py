@@ -84,8 +84,11 @@ def test_sizes_not_divisible_by_two_to_the_depth_name_the_depths_that_fit(shape,
         ({"depth": 0}, "leaves nothing to compress"),
         ({"bottleneck": [16, 0]}, "model.bottleneck=.* must be a list of positive sizes"),
         ({"bottleneck": "big"}, "model.bottleneck=big must be a list of positive sizes"),
-        ({"loss": "msq"}, "model.loss='msq' is not a Keras loss"),
-        ({"last_activation": "sigmoidd"}, "model.last_activation='sigmoidd' is not known"),
+        ({"loss": "msq"}, "model.loss=msq is not a Keras loss; did you mean mse\\?"),
+        (
+            {"last_activation": "sigmoidd"},
+            "model.last_activation=sigmoidd is not a Keras activation; did you mean sigmoid\\?",
+        ),
         (
             {"visualization_size": 0},
             "model.visualization_size=0 must be a whole number of at least 1",

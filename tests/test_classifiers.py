@@ -150,7 +150,7 @@ def test_pretrained_refuses_images_with_other_channel_counts():
         (lambda: MLP(num_classes=2, hidden="wide"), "model.hidden=wide must be a list"),
         (lambda: MLP(num_classes=2, dropout=1.0), r"model.dropout=1.0 must be a number in"),
         (lambda: VGG16(num_classes=2, depth=6), "model.depth=6: VGG-16 has 5 blocks"),
-        (lambda: VGG16(num_classes=2, activation="relux"), "model.activation='relux' is not"),
+        (lambda: VGG16(num_classes=2, activation="relux"), "model.activation=relux is not"),
     ],
 )
 def test_mlp_and_vgg16_mistakes_are_one_line(family, message):

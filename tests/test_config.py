@@ -86,7 +86,10 @@ def test_unknown_model_argument_is_one_clear_line():
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("model.activation=relux", "model.activation='relux' is not known"),
+        (
+            "model.activation=relux",
+            "model.activation=relux is not a Keras activation; did you mean relu\\?",
+        ),
         ("model.dropout=1.5", r"model.dropout=1.5 must be a number in \[0.0, 1.0\)"),
         ("model.width=0", "model.width=0 must be a whole number of at least 1"),
     ],

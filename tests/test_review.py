@@ -22,9 +22,9 @@ def make_run(folder, overrides, metrics=None, history=None, png=True):
         lines += [f"{i},{a},{1 - a},{a},{1 - a}" for i, a in enumerate(history)]
         (folder / "history.csv").write_text("\n".join(lines) + "\n")
     if png:
-        from llexp.artifacts import plt, save_figure
+        from llexp.figures import save_figure, subplots
 
-        fig, ax = plt.subplots(figsize=(2, 2))
+        fig, ax = subplots((2, 2))
         ax.plot([0, 1], [0, 1])
         save_figure(fig, folder / "history.png")
     return folder

@@ -7,9 +7,11 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from llexp.errors import LlexpError
+from llexp.lazy import lazy
+
+model_selection = lazy("sklearn.model_selection")
 
 
 def npz_shapes(path: Path) -> dict[str, tuple[int, ...]]:
@@ -136,7 +138,7 @@ def split(x, y, size, seed):
     if not size:
         return x, x[:0], y, y[:0]
     try:
-        return train_test_split(x, y, test_size=size, random_state=seed, stratify=y)
+        return model_selection.train_test_split(x, y, test_size=size, random_state=seed, stratify=y)
     except ValueError as error:
         raise LlexpError(f"cannot hold out {size} of {len(y)} images: {error}") from error
 
@@ -146,7 +148,9 @@ def take(x, y, n, seed, key):
     if (isinstance(n, int) and n >= len(y)) or n == 1.0:
         return x, y
     try:
-        x, _, y, _ = train_test_split(x, y, train_size=n, random_state=seed, stratify=y)
+        x, _, y, _ = model_selection.train_test_split(
+            x, y, train_size=n, random_state=seed, stratify=y
+        )
     except ValueError as error:
         raise LlexpError(f"{key}={n} cannot be drawn from {len(y)} images: {error}") from error
     return x, y

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import tensorflow as tf
 
-AUTOTUNE = tf.data.AUTOTUNE
+from llexp.lazy import lazy
+
+tf = lazy("tensorflow")  # imported by the first pipeline made, not by checking a config
 
 
 class Part:
@@ -56,7 +57,7 @@ class ArrayPart(Part):
         # One gather per batch, not one element per image: far less tf.data overhead per image.
         x, y = self.tensors
         return indices.batch(batch_size).map(
-            lambda i: (tf.gather(x, i), tf.gather(y, i)), num_parallel_calls=AUTOTUNE
+            lambda i: (tf.gather(x, i), tf.gather(y, i)), num_parallel_calls=tf.data.AUTOTUNE
         )
 
     def images(self, n):
@@ -81,7 +82,7 @@ class FilePart(Part):
         (paths, labels), decode = self.tensors, self.decode
         return indices.map(
             lambda i: (decode(tf.gather(paths, i)), tf.gather(labels, i)),
-            num_parallel_calls=AUTOTUNE,
+            num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         ).batch(batch_size)
 
@@ -150,7 +151,7 @@ class Splits:
             layers = self.augment
             ds = ds.map(
                 lambda key, x, y: (key, augmented(layers, x, key), y),
-                num_parallel_calls=AUTOTUNE,
+                num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True,
             )
         return finish(ds.map(lambda key, x, y: (x, y)), targets)
@@ -242,8 +243,8 @@ def key_seeds_class() -> type:
 
 def finish(ds: tf.data.Dataset, targets) -> tf.data.Dataset:
     if targets is not None:
-        ds = ds.map(lambda x, y: (x, targets(x, y)), num_parallel_calls=AUTOTUNE)
-    return ds.prefetch(AUTOTUNE)
+        ds = ds.map(lambda x, y: (x, targets(x, y)), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0, epochs: int = 1):

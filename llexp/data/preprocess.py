@@ -32,6 +32,8 @@ def check_augment(augment) -> list:
     taking a `value_range` (RandomContrast, RandomBrightness, ...), which Keras assumes to be
     0-255, get llexp's [0, 1] unless the config gives one.
     """
+    if not augment:  # the usual case: no Keras to import
+        return []
     import keras
     from hydra.utils import get_class
     from omegaconf import DictConfig

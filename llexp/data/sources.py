@@ -25,6 +25,11 @@ OFFLINE_HINT = (
 )
 
 
+# The image datasets of `keras.datasets` (its others hold text or tables), known without importing
+# Keras so that a misspelt name ends before TensorFlow starts.
+KERAS_IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
+
+
 class KerasDataset(Source):
     """A `keras.datasets` dataset (mnist, fashion_mnist, cifar10), downloaded once into the cache.
 
@@ -36,10 +41,11 @@ class KerasDataset(Source):
 
     def __init__(self, name, image_shape, num_classes, **kwargs):
         super().__init__(num_classes, **kwargs)
-        import keras
-
-        if not hasattr(keras.datasets, name):
-            raise LlexpError(f"keras.datasets has no dataset {name!r}; check dataset.name")
+        if name not in KERAS_IMAGE_DATASETS:
+            raise LlexpError(
+                f"dataset.name={name} is not an image dataset of keras.datasets; use one of "
+                f"{', '.join(KERAS_IMAGE_DATASETS)} (or dataset=digits|npz|folder)"
+            )
         self.name = name
         self.input_shape = image_shape_key(image_shape)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import keras
 import numpy as np
-from keras import layers
 
-from llexp import artifacts, evaluation, figures
+from llexp import artifacts, evaluation
 from llexp.errors import LlexpError, whole
-from llexp.models.base import ImageModel, check_choice, grown, keras_loss
+from llexp.lazy import lazy
+from llexp.models.base import ImageModel, check_activation, check_loss, grown, keras_loss
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
+figures = lazy("llexp.figures")
 
 
 def halvings(size: int) -> int:
@@ -47,6 +50,7 @@ class Autoencoder(ImageModel):
     """
 
     name = "autoencoder"
+    metric_names = ("mse",)
 
     def __init__(
         self,
@@ -79,8 +83,8 @@ class Autoencoder(ImageModel):
                 "model.depth=0 with model.bottleneck=null leaves nothing to compress the images; "
                 "use model.depth>=1 or a bottleneck such as model.bottleneck=[32]"
             )
-        check_choice("model.last_activation", last_activation, keras.activations.get)
-        keras_loss("model.loss", loss)  # fails now, not after the data has loaded
+        check_activation("model.last_activation", last_activation)
+        check_loss("model.loss", loss)  # fails now, not after the data has loaded
         self.width, self.depth, self.growth, self.kernel_size = width, depth, growth, kernel_size
         self.filters = filters or [grown(width, growth, i) for i in range(depth)]
         self.activation, self.batch_norm, self.dropout = activation, batch_norm, dropout
@@ -145,7 +149,7 @@ class Autoencoder(ImageModel):
         return keras_loss("model.loss", self.loss_name)
 
     def metrics(self):
-        return [keras.metrics.MeanSquaredError(name="mse")]
+        return [keras.metrics.MeanSquaredError(name=self.metric_names[0])]
 
     def targets(self, x, y):
         return x

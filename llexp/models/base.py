@@ -2,17 +2,110 @@
 
 from __future__ import annotations
 
+import difflib
 import math
+from importlib import metadata
 from pathlib import Path
 
-import keras
-
 from llexp.errors import LlexpError, number, whole
+from llexp.lazy import lazy
+
+keras = lazy("keras")
 
 
 def max_depth(input_shape) -> int:
     """Largest number of halving blocks an image of `input_shape` (H, W, C) survives (size >= 1)."""
     return int(math.floor(math.log2(min(input_shape[:2]))))
+
+
+# Names Keras knows, as of Keras 3.15 (tests/test_models.py compares them with the installed
+# Keras's): a config's activation or backbone is checked against them without starting TensorFlow.
+KNOWN_FROM = (3, 15)
+ACTIVATIONS = frozenset(
+    "celu elu exponential gelu glu hard_shrink hard_sigmoid hard_silu hard_swish hard_tanh "
+    "leaky_relu linear log_sigmoid log_softmax mish relu relu6 selu sigmoid silu soft_shrink "
+    "softmax softplus softsign sparse_plus sparse_sigmoid sparsemax squareplus swish tanh "
+    "tanh_shrink threshold".split()
+)
+APPLICATIONS = frozenset(
+    "ConvNeXtBase ConvNeXtLarge ConvNeXtSmall ConvNeXtTiny ConvNeXtXLarge DenseNet121 DenseNet169 "
+    "DenseNet201 EfficientNetB0 EfficientNetB1 EfficientNetB2 EfficientNetB3 EfficientNetB4 "
+    "EfficientNetB5 EfficientNetB6 EfficientNetB7 EfficientNetV2B0 EfficientNetV2B1 "
+    "EfficientNetV2B2 EfficientNetV2B3 EfficientNetV2L EfficientNetV2M EfficientNetV2S "
+    "InceptionResNetV2 InceptionV3 MobileNet MobileNetV2 MobileNetV3Large MobileNetV3Small "
+    "NASNetLarge NASNetMobile ResNet101 ResNet101V2 ResNet152 ResNet152V2 ResNet50 ResNet50V2 "
+    "VGG16 VGG19 Xception".split()
+)
+
+# Losses `keras_loss` turns into a Keras loss object: aliases, functions' and classes' names.
+LOSSES = frozenset(
+    "BCE BinaryCrossentropy BinaryFocalCrossentropy CTC CategoricalCrossentropy "
+    "CategoricalFocalCrossentropy CategoricalHinge Circle CosineSimilarity Dice Hinge Huber "
+    "KLDivergence LogCosh MAE MAPE MSE MSLE MeanAbsoluteError MeanAbsolutePercentageError "
+    "MeanSquaredError MeanSquaredLogarithmicError Poisson SparseCategoricalCrossentropy "
+    "SquaredHinge Tversky bce binary_crossentropy binary_focal_crossentropy "
+    "categorical_crossentropy categorical_focal_crossentropy categorical_hinge circle "
+    "cosine_similarity dice hinge huber log_cosh mae mape mean_absolute_error "
+    "mean_absolute_percentage_error mean_squared_error mean_squared_logarithmic_error mse msle "
+    "poisson sparse_categorical_crossentropy squared_hinge tversky".split()
+)
+
+
+def check_loss(key: str, name) -> None:
+    """Fails with one line when `keras_loss` would not know `name`."""
+    known_name(key, name, LOSSES, "a Keras loss", is_keras_loss, shown=LOSSES_SHOWN)
+
+
+LOSSES_SHOWN = sorted(n for n in LOSSES if n.islower() and len(n) > 4)  # the error lists these
+
+
+def is_keras_loss(name) -> bool:
+    try:
+        keras_loss("", name)
+    except LlexpError:
+        return False
+    return True
+
+
+def check_activation(key: str, value) -> None:
+    """Fails with one line when `value` is no Keras activation (None is linear)."""
+    if value is not None:
+        known_name(key, value, ACTIVATIONS, "a Keras activation", keras_activation)
+
+
+def keras_activation(value) -> bool:
+    try:
+        keras.activations.get(value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def known_name(key: str, value, names: frozenset, what: str, in_keras, shown=None) -> None:
+    """Fails with one line, naming the closest of `names` (and listing `shown`, by default all
+    of them), when `value` is not one of them.
+
+    A name of `names` passes without importing Keras. Anything else (a callable given from
+    Python, or a name a Keras newer than `KNOWN_FROM` may have added) is asked of Keras:
+    `in_keras(value)` says whether it knows it.
+    """
+    if isinstance(value, str) and value in names:
+        return
+    if (not isinstance(value, str) or keras_version() > KNOWN_FROM) and in_keras(value):
+        return
+    close = difflib.get_close_matches(str(value), sorted(names), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    shown = ", ".join(sorted(names) if shown is None else shown)
+    raise LlexpError(f"{key}={value} is not {what}; {hint}use one of {shown}")
+
+
+def keras_version() -> tuple[int, int]:
+    """(major, minor) of the installed Keras, read from its metadata (no import)."""
+    try:
+        major, minor = metadata.version("keras").split(".")[:2]
+        return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
+    except (metadata.PackageNotFoundError, ValueError):
+        return (0, 0)
 
 
 def check_choice(key: str, value, getter) -> None:
@@ -35,6 +128,7 @@ class ImageModel:
     name = "model"
     depth = 0
     objective = "val_loss"  # what a sweep optimises unless `objective` says otherwise
+    metric_names: tuple[str, ...] = ()  # the names of `metrics()`, known without Keras
 
     def __call__(self, inputs):
         """The family's layers on `inputs`, once the depth rule holds for their shape."""
@@ -54,7 +148,7 @@ class ImageModel:
         if number("model.growth", growth, 0) == 0:
             raise LlexpError(f"model.growth={growth} must be positive")
         number("model.dropout", dropout, 0.0, 1.0, high_open=True)
-        check_choice("model.activation", activation, keras.activations.get)
+        check_activation("model.activation", activation)
 
     # The depth rule, stated for the error message ({depth}, {factor} = 2**depth are filled in);
     # subclasses with a stricter rule override both `depth_rule` and `deepest`.

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import numpy as np
-from keras import layers
 
-from llexp import artifacts, evaluation, figures
+from llexp import artifacts, evaluation
 from llexp.errors import LlexpError, whole
+from llexp.lazy import lazy
 from llexp.models.base import ImageModel
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
+figures = lazy("llexp.figures")
 
 
 class Classifier(ImageModel):
     """A family whose model maps images to class probabilities (labels are the targets)."""
 
     objective = "val_accuracy"
+    metric_names = ("accuracy",)
 
     def head(self, x, units: list[int], activation: str, dropout: float, num_classes: int):
         """Flatten -> dense `units` (each followed by dropout) -> float32 softmax.
@@ -36,7 +40,7 @@ class Classifier(ImageModel):
         return keras.losses.SparseCategoricalCrossentropy()
 
     def metrics(self):
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        return [keras.metrics.SparseCategoricalAccuracy(name=self.metric_names[0])]
 
     def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
         """samples.png, predictions.png, probabilities.png, the test set's confusion matrix

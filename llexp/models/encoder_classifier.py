@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import keras
-from keras import layers
-
 from llexp.errors import LlexpError, number, whole
-from llexp.models.base import check_choice
+from llexp.lazy import lazy
+from llexp.models.base import check_activation
 from llexp.models.classifier import Classifier, scaled, units_list
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
 
 CODES_TARGET = "llexp.codes.EncoderCodes"
 
@@ -91,7 +92,7 @@ class EncoderClassifier(Classifier):
     ):
         whole("model.num_classes", num_classes, 1)
         number("model.dropout", dropout, 0.0, 1.0, high_open=True)
-        check_choice("model.activation", activation, keras.activations.get)
+        check_activation("model.activation", activation)
         paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
         if not paths:
             raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")

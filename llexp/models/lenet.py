@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from keras import layers
-
 from llexp.errors import whole
+from llexp.lazy import lazy
 from llexp.models.base import grown
 from llexp.models.classifier import Classifier
+
+layers = lazy("keras.layers")
 
 
 class LeNet(Classifier):

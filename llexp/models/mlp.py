@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
 from llexp.errors import number, whole
-from llexp.models.base import check_choice
+from llexp.lazy import lazy
+from llexp.models.base import check_activation
 from llexp.models.classifier import Classifier, scaled, units_list
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
 
 
 class MLP(Classifier):
@@ -46,7 +47,7 @@ class MLP(Classifier):
         whole("model.num_classes", num_classes, 1)
         hidden = scaled(units_list("hidden", hidden), width)
         number("model.dropout", dropout, 0.0, 1.0, high_open=True)
-        check_choice("model.activation", activation, keras.activations.get)
+        check_activation("model.activation", activation)
         self.num_classes, self.hidden, self.width = num_classes, hidden, width
         self.activation, self.dropout, self.batch_norm = activation, dropout, batch_norm
 

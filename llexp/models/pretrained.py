@@ -5,34 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import keras
-from keras import layers
-
 from llexp.errors import LlexpError, first_line, number, whole
-from llexp.models.base import check_choice
+from llexp.lazy import lazy
+from llexp.models.base import APPLICATIONS, check_activation, known_name
 from llexp.models.classifier import Classifier, scaled, units_list
 
-
-@keras.saving.register_keras_serializable(package="llexp")
-class BackbonePreprocess(layers.Layer):
-    """Images in [0, 1] -> the input a `keras.applications` backbone was trained on.
-
-    Calls the backbone module's own `preprocess_input` on the images scaled to 0-255 (what it
-    expects), inside the model: a saved run reloads and predicts on images as llexp loads them.
-
-    Args:
-        module: the `keras.applications` module of the backbone (vgg16, resnet, mobilenet_v2...).
-    """
-
-    def __init__(self, module: str, **kwargs):
-        super().__init__(**kwargs)
-        self.module = module
-
-    def call(self, x):
-        return getattr(keras.applications, self.module).preprocess_input(x * 255.0)
-
-    def get_config(self):
-        return {**super().get_config(), "module": self.module}
+keras = lazy("keras")
+layers = lazy("keras.layers")
 
 
 class Pretrained(Classifier):
@@ -72,14 +51,7 @@ class Pretrained(Classifier):
         activation: str = "relu",
     ):
         whole("model.num_classes", num_classes, 1)
-        if (
-            not callable(getattr(keras.applications, str(backbone), None))
-            or not backbone[0].isupper()
-        ):
-            raise LlexpError(
-                f"model.backbone={backbone} is not a keras.applications model; use e.g. VGG16, "
-                "ResNet50, MobileNetV2, EfficientNetB0 (see keras.io/api/applications)"
-            )
+        known_name("model.backbone", backbone, APPLICATIONS, "a keras.applications model", is_app)
         if weights not in ("imagenet", None) and not Path(str(weights)).expanduser().is_file():
             raise LlexpError(
                 f"model.weights={weights}: use imagenet, null (random) or a weights file's path"
@@ -88,7 +60,7 @@ class Pretrained(Classifier):
             whole("model.trainable_layers", trainable_layers, 0)
         whole("model.min_size", min_size, 1)
         number("model.dropout", dropout, 0.0, 1.0, high_open=True)
-        check_choice("model.activation", activation, keras.activations.get)
+        check_activation("model.activation", activation)
         self.num_classes, self.backbone, self.weights = num_classes, backbone, weights
         self.trainable_layers, self.min_size = trainable_layers, min_size
         self.dense = scaled(units_list("dense", dense), width)
@@ -132,6 +104,8 @@ class Pretrained(Classifier):
             layer.trainable = True
 
     def forward(self, inputs):
+        from llexp.models.backbone import BackbonePreprocess
+
         height, width, channels = (int(s) for s in inputs.shape[1:])
         if channels not in (1, 3):
             raise LlexpError(
@@ -149,3 +123,9 @@ class Pretrained(Classifier):
         self.freeze(backbone)
         x = backbone(x)
         return self.head(x, self.dense, self.activation, self.dropout, self.num_classes)
+
+
+def is_app(name) -> bool:
+    """Whether `keras.applications` has a model function `name` (VGG16, ResNet50, ...)."""
+    name = str(name)
+    return name[:1].isupper() and callable(getattr(keras.applications, name, None))

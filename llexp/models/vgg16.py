@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
 from llexp.errors import LlexpError, number, whole
-from llexp.models.base import check_choice
+from llexp.lazy import lazy
+from llexp.models.base import check_activation
 from llexp.models.classifier import Classifier, units_list
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
 
 # The 13 convolutions of VGG-16: (convs, filters at width 64) for each of the 5 blocks.
 BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
@@ -52,7 +53,7 @@ class VGG16(Classifier):
             raise LlexpError(f"model.depth={depth}: VGG-16 has 5 blocks; use 1 to 5")
         number("model.dropout", dropout, 0.0, 1.0, high_open=True)
         number("model.head_dropout", head_dropout, 0.0, 1.0, high_open=True)
-        check_choice("model.activation", activation, keras.activations.get)
+        check_activation("model.activation", activation)
         self.num_classes, self.width, self.depth = num_classes, width, depth
         self.batch_norm, self.dropout, self.activation = batch_norm, dropout, activation
         self.dense, self.head_dropout = units_list("dense", dense), head_dropout

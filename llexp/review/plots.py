@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from llexp.artifacts import plt, save_figure
+from llexp.figures import save_figure, subplots
 from llexp.review.runs import Run, as_number, lower_is_better
 
 
@@ -49,7 +50,7 @@ def heatmap(runs: list[Run], keys: list[str], metric: str, path: Path) -> Path:
         cells.setdefault((i, j), []).append(r.value(metric))
     for (i, j), values in cells.items():
         grid[i, j] = float(np.mean(values))
-    fig, ax = plt.subplots(figsize=(1.2 * len(cols) + 3, 0.8 * len(rows) + 2.5))
+    fig, ax = subplots((1.2 * len(cols) + 3, 0.8 * len(rows) + 2.5))
     cmap = "viridis_r" if lower_is_better(metric) else "viridis"
     image = ax.imshow(grid, cmap=cmap, aspect="auto")
     fig.colorbar(image, ax=ax, label=metric)
@@ -68,7 +69,7 @@ def heatmap(runs: list[Run], keys: list[str], metric: str, path: Path) -> Path:
 
 def against_keys(runs: list[Run], keys: list[str], metric: str, path: Path) -> Path:
     """One panel per swept key: every run's metric at its value of the key (log x for rates)."""
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.8), squeeze=False)
+    fig, axes = subplots((4.5 * len(keys), 3.8), ncols=len(keys), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         values = [as_number(r.overrides.get(key, "")) for r in runs]
         ys = [r.value(metric) for r in runs]
@@ -96,10 +97,10 @@ def curves(runs: list[Run], swept: list[str], path: Path) -> Path:
     names = list(dict.fromkeys(k for r in runs for k in r.history if k != "learning_rate"))
     names.sort(key=lambda k: (k.removeprefix("val_"), k.startswith("val_")))
     legend_rows = (min(len(runs), 16) + 2) // 3
-    fig, axes = plt.subplots(
-        1, len(names), figsize=(4.5 * len(names), 4.2 + 0.22 * legend_rows), squeeze=False
+    fig, axes = subplots(
+        (4.5 * len(names), 4.2 + 0.22 * legend_rows), ncols=len(names), squeeze=False
     )
-    colors = plt.get_cmap("tab10" if len(runs) <= 10 else "viridis")
+    colors = matplotlib.colormaps["tab10" if len(runs) <= 10 else "viridis"]
     for n, run in enumerate(runs):
         color = colors(n if len(runs) <= 10 else n / max(1, len(runs) - 1))
         tag = ", ".join(

@@ -7,11 +7,12 @@ import logging
 import os
 from pathlib import Path
 
-import keras
-
 from llexp.distribute import check_strategy
 from llexp.errors import LlexpError, whole
-from llexp.trainers.state import BestCheckpoint, HistoryCSV, PauseForSignal, ResumeState, RunState
+from llexp.lazy import lazy
+
+keras = lazy("keras")
+state = lazy("llexp.trainers.state")  # Keras callbacks: imported with Keras, when training starts
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,9 @@ class BaseTrainer:
             run (`llexp.distribute`).
     """
 
-    resume: ResumeState | None = None
+    resume: state.ResumeState | None = None
     on_epoch_saved = None
-    run_state: RunState | None = None
+    run_state: state.RunState | None = None
 
     def __init__(
         self,
@@ -96,8 +97,10 @@ class BaseTrainer:
             monitor = monitor.removeprefix("val_")
             log.warning("no validation split (dataset.val_split=0): monitoring %s", monitor)
         callbacks = [
-            LearningRateLogger(),  # first, so the CSV history and History see its value
-            HistoryCSV(out_dir / "history.csv"),  # rewritten atomically, resumed runs included
+            state.LearningRateLogger(),  # first, so the CSV history and History see its value
+            state.HistoryCSV(
+                out_dir / "history.csv"
+            ),  # rewritten atomically, resumed runs included
             keras.callbacks.TerminateOnNaN(),
         ]
         if self.early_stopping:
@@ -110,14 +113,14 @@ class BaseTrainer:
                 )
             )
         if self.checkpoint_best:
-            callbacks.append(BestCheckpoint(out_dir / "best.weights.h5", monitor))
+            callbacks.append(state.BestCheckpoint(out_dir / "best.weights.h5", monitor))
         if self.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
         if os.environ.get("LLEXP_PAUSE_AFTER_BATCHES"):  # tests that interrupt a run mid-epoch
             pause = int(os.environ["LLEXP_PAUSE_AFTER_BATCHES"])
-            callbacks.append(PauseForSignal(pause, out_dir / ".paused"))
+            callbacks.append(state.PauseForSignal(pause, out_dir / ".paused"))
         # Last: it saves the others' state after their epoch end, restores it after their reset.
-        self.run_state = RunState(out_dir, callbacks, self.resume, self.on_epoch_saved)
+        self.run_state = state.RunState(out_dir, callbacks, self.resume, self.on_epoch_saved)
         return [*callbacks, *extra, self.run_state]
 
     @property
@@ -169,16 +172,3 @@ class BaseTrainer:
 def tensorboard_installed() -> bool:
     """keras.callbacks.TensorBoard writes through tf.summary, implemented by `tensorboard`."""
     return importlib.util.find_spec("tensorboard") is not None
-
-
-class LearningRateLogger(keras.callbacks.Callback):
-    """Adds the optimizer's learning rate at the end of each epoch to the epoch's logs.
-
-    With a schedule the rate changes every step; this is the rate the next step will use, read
-    from the optimizer the same way whichever trainer runs (as Keras's ReduceLROnPlateau does).
-    """
-
-    def on_epoch_end(self, epoch, logs=None):
-        optimizer = getattr(self.model, "optimizer", None)
-        if logs is not None and optimizer is not None:
-            logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))

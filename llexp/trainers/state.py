@@ -275,3 +275,16 @@ class PauseForSignal(keras.callbacks.Callback):
         if self.seen == self.batches:
             self.marker.touch()
             pause(self.seconds)
+
+
+class LearningRateLogger(keras.callbacks.Callback):
+    """Adds the optimizer's learning rate at the end of each epoch to the epoch's logs.
+
+    With a schedule the rate changes every step; this is the rate the next step will use, read
+    from the optimizer the same way whichever trainer runs (as Keras's ReduceLROnPlateau does).
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        optimizer = getattr(self.model, "optimizer", None)
+        if logs is not None and optimizer is not None:
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))

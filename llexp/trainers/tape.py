@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
-import tensorflow as tf
-
-from llexp import artifacts
 from llexp.data import array_splits, batches
 from llexp.distribute import distribute
+from llexp.lazy import lazy
 from llexp.trainers.base import BaseTrainer
+
+keras = lazy("keras")
+tf = lazy("tensorflow")
+figures = lazy("llexp.figures")
 
 
 class Trainer:
@@ -242,9 +243,9 @@ class Trainer:
     def plot_history(self, path: str | Path | None = None, title: str | None = None):
         """Draws the history (one panel per quantity, training vs validation); saves it to `path`
         if given. Returns the matplotlib figure (a notebook displays it)."""
-        fig = artifacts.history_figure(self.history, title or self.model.name)
+        fig = figures.history_figure(self.history, title or self.model.name)
         if path is not None:
-            artifacts.save_figure(fig, Path(path))
+            figures.save_figure(fig, Path(path))
         return fig
 
 
