@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import time
@@ -51,9 +52,11 @@ def app(cfg: DictConfig) -> float | None:
     try:
         # Every mistake the config can hold ends here, before TensorFlow starts (seconds).
         parts = check_config(cfg)
-        sweep.configure_tensorflow(cfg.resources, hydra_cfg.job.num if multirun else None)
+        parallel = sweep.parallel_jobs(hydra_cfg.launcher) if multirun else 1
+        sweep.configure_tensorflow(cfg.resources, hydra_cfg.job.num if multirun else None, parallel)
         from llexp.run import run
 
+        settle_imports()
         result = run(cfg, out_dir, resume=resuming, checked=parts)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
         raise resume.interrupted(out_dir) from None
@@ -69,12 +72,27 @@ def app(cfg: DictConfig) -> float | None:
         raise  # a bug or an environment problem: keep the traceback
     rss = sweep.rss_mb()
     log.info(
-        "%s finished in %.1f s; process memory (VmRSS) %s MB",
+        "%s finished in %.2f s; process memory (VmRSS) %s MB",
         job,
         time.perf_counter() - started,
         f"{rss:.0f}" if rss else "?",
     )
     return result.metrics.get(result.metrics["objective"])
+
+
+def settle_imports() -> None:
+    """Once per process, after TensorFlow is imported: moves the objects the imports made out of
+    the garbage collector's reach (`gc.freeze`).
+
+    TensorFlow, Keras and matplotlib leave about half a million objects, which every full
+    collection walks: the one `keras.backend.clear_session()` makes at the start of each job
+    took 0.27 s of a 1.4 s job's time outside training. Frozen, they are skipped; what a job
+    makes is still collected. (Only the command line does this: in a notebook, the frozen
+    objects would include the user's.)
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 def main() -> int:

@@ -31,18 +31,26 @@ def installed(group: str) -> set[str]:
     return {name.removesuffix(".yaml") for name in node}
 
 
-def preset_plugins(name: str) -> list[tuple[str, str]]:
-    """The launchers and sweepers a preset (`hparams_search=NAME`) swaps in by its defaults."""
-    path = resources.files("llexp.conf") / "hparams_search" / f"{name}.yaml"
+def conf_file(*parts: str):
+    """A file of llexp's own configs (`llexp.conf`)."""
+    return resources.files("llexp.conf").joinpath(*parts)
+
+
+def defaults_plugins(path, group: str | None = None) -> list[tuple[str, str]]:
+    """The launchers and sweepers a config of llexp's swaps in by its defaults list: a preset
+    (`hparams_search=NAME`), or an option of llexp's own in a plugin `group` whose defaults
+    extend the plugin's (`hydra/launcher=parallel` is joblib's config with other values)."""
     if not path.is_file():
-        return []  # not ours to report: Hydra lists the presets there are
+        return []  # not ours to report: Hydra lists the options there are
     defaults = OmegaConf.to_container(OmegaConf.create(path.read_text())).get("defaults", [])
     found = []
     for item in defaults:
+        if isinstance(item, str) and group and item != "_self_":
+            found.append((group, item))
         for key, option in item.items() if isinstance(item, dict) else []:
-            group = key.removeprefix("override").strip().lstrip("/")
-            if group in GROUPS:
-                found.append((group, str(option)))
+            key = key.removeprefix("override").strip().lstrip("/")
+            if key in GROUPS:
+                found.append((key, str(option)))
     return found
 
 
@@ -52,9 +60,10 @@ def requested(argv: list[str]) -> list[tuple[str, str]]:
     for arg in argv:
         key, _, value = arg.lstrip("+~").partition("=")
         if key in GROUPS:
-            found.append((key, value))
+            own = conf_file(*key.split("/"), f"{value}.yaml")
+            found += defaults_plugins(own, key) if own.is_file() else [(key, value)]
         elif key == "hparams_search" and value:
-            found += preset_plugins(value)
+            found += defaults_plugins(conf_file("hparams_search", f"{value}.yaml"))
     return found
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -28,7 +29,16 @@ FAILED_JOBS: list[str] = []
 _applied: dict | None = None  # the TensorFlow settings this process already runs with
 
 
-def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
+def parallel_jobs(launcher: DictConfig | None) -> int:
+    """How many jobs the sweep's launcher runs at once on this machine: joblib's `n_jobs` (with
+    joblib's meaning of negative counts: -1 every core, -2 all but one), else 1."""
+    if launcher is None or "JoblibLauncher" not in str(launcher.get("_target_", "")):
+        return 1
+    n_jobs, cores = int(launcher.get("n_jobs") or 1), os.cpu_count() or 1
+    return max(1, n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
+
+
+def configure_tensorflow(resources: DictConfig, job_num: int | None, parallel: int = 1) -> None:
     """Applies `resources` (threads, CPU devices, GPU memory growth, one GPU per job) before
     TensorFlow runs.
 
@@ -36,9 +46,14 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
     its jobs in one process (the basic launcher) applies them at its first job; later jobs with
     the same settings do nothing, and different ones are reported, not silently ignored.
 
+    With `resources.threads: null` and `parallel` jobs at once on this machine (a joblib
+    sweep), each job takes an equal share of the cores, at least one thread: TensorFlow's
+    default (every core, in every job) would oversubscribe the machine.
+
     Args:
         resources: the config's `resources` node.
         job_num: Hydra's job number in a multirun (picks the GPU), None for a single run.
+        parallel: jobs running at once in other processes on this machine (`parallel_jobs`).
     """
     global _applied
     wanted = OmegaConf.to_container(resources, resolve=True)
@@ -47,6 +62,8 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None) -> None:
         isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
     ):
         raise LlexpError(f"resources.threads={threads} must be a positive integer or null")
+    if threads is None and parallel > 1:
+        threads = max(1, (os.cpu_count() or 1) // parallel)
     cpu_devices = whole("resources.cpu_devices", wanted.get("cpu_devices", 1), 1)
     if _applied is not None:
         if wanted != _applied:

@@ -22,6 +22,7 @@ def test_installed_plugins_pass_and_presets_name_their_sweeper():
     [
         (["-m", "hydra/launcher=joblib", "model.width=4,8"], "hydra/launcher=joblib"),
         (["-m", "hparams_search=lenet_optuna"], "hydra/sweeper=optuna"),
+        (["-m", "hydra/launcher=parallel"], "hydra/launcher=joblib"),  # llexp's joblib preset
     ],
 )
 def test_a_missing_plugin_is_one_line_naming_the_extra(argv, named, monkeypatch, capsys):

@@ -138,3 +138,19 @@ def test_run_and_sweep_folders_carry_microseconds():
 def test_bad_thread_counts_are_one_clear_line(threads):
     with pytest.raises(LlexpError, match="resources.threads=.* must be a positive integer or null"):
         sweep.configure_tensorflow(OmegaConf.create({"threads": threads}), None)
+
+
+JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+
+
+@pytest.mark.parametrize(
+    ("launcher", "jobs"),
+    [
+        ({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}, 1),
+        ({"_target_": JOBLIB, "n_jobs": 3}, 3),
+        ({"_target_": JOBLIB, "n_jobs": -1}, os.cpu_count()),
+        ({"_target_": JOBLIB, "n_jobs": -2}, max(1, os.cpu_count() - 1)),
+    ],
+)
+def test_parallel_jobs_counts_as_joblib_does(launcher, jobs):
+    assert sweep.parallel_jobs(OmegaConf.create(launcher)) == jobs

@@ -1,6 +1,7 @@
 """Real sweeps on the command line: failure isolation, skip-completed, joblib, submitit, Optuna."""
 
 import json
+import os
 
 import pytest
 
@@ -44,21 +45,22 @@ def test_a_failing_job_does_not_stop_the_sweep_and_completed_jobs_can_be_skipped
     assert (jobs / "0" / "model.weights.h5").stat().st_mtime_ns == weights
 
 
-def test_joblib_runs_jobs_in_parallel_processes_with_their_threads(tmp_path):
+def test_parallel_preset_runs_jobs_in_joblib_processes_sharing_the_cores(tmp_path):
     done = llexp(
-        "hydra/launcher=joblib",
+        "hydra/launcher=parallel",
         "hydra.launcher.n_jobs=2",
-        "resources.threads=1",
         "model.depth=1,4",
         "hydra.sweep.dir=sweep",
         cwd=tmp_path,
     )
     out = done.stdout + done.stderr
     assert done.returncode == 1, out[-3000:]  # failures are found in the workers' folders too
+    assert "Joblib.Parallel(n_jobs=2" in out
     assert status(tmp_path / "sweep" / "0")["status"] == "completed"
     assert status(tmp_path / "sweep" / "1")["status"] == "failed"
     log = (tmp_path / "sweep" / "0" / "llexp.log").read_text()
-    assert "TensorFlow uses 1 intra-op and 1 inter-op threads" in log
+    share = max(1, os.cpu_count() // 2)  # resources.threads=null: the cores split between 2 jobs
+    assert f"TensorFlow uses {share} intra-op and {share} inter-op threads" in log
 
 
 def test_submitit_local_launcher_runs_the_jobs(tmp_path):
