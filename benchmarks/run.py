@@ -103,7 +103,8 @@ def report(r: dict) -> str:
     p = r["parallel"]
     lines.append(
         row(
-            f"joblib, 2 jobs x 1 thread vs one at a time ({p['jobs']} jobs)",
+            f"`hydra/launcher=parallel` ({p['cores']} processes, 1 thread each) vs one job "
+            f"at a time ({p['jobs']} digits jobs)",
             f"{p['basic']:.1f} s -> {p['joblib']:.1f} s = {p['basic'] / p['joblib']:.2f}x speed-up",
             "report",
         )  # fmt: skip
@@ -137,7 +138,7 @@ def report(r: dict) -> str:
         )  # fmt: skip
     )
     lines += ["", "Per job of the memory sweep (job seconds, training seconds, VmRSS MB):", ""]
-    lines += [", ".join(f"{a:.1f}/{b:.1f}/{c:.0f}" for a, b, c in r["memory_jobs"])]
+    lines += [", ".join(f"{a:.2f}/{b:.2f}/{c:.0f}" for a, b, c in r["memory_jobs"])]
     return "\n".join(lines) + "\n"
 
 
@@ -155,13 +156,13 @@ def main(argv: list[str] | None = None) -> Path:
 
     step("startup: import tensorflow, llexp --help, config mistakes")
     r["startup"] = measure.startup(3 if q else 7)
-    step("sweep of small jobs, one at a time, then with joblib (2 jobs, 1 thread each)")
-    jobs, epochs = (4, 2) if q else (6, 3)
+    step("sweep of small jobs, one at a time, then side by side (hydra/launcher=parallel)")
+    jobs, epochs = (4, 2) if q else (8, 3)
     basic = measure.sweep(jobs, epochs)
-    joblib = measure.sweep(
-        jobs, epochs, ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "resources.threads=1"]
-    )
-    r["parallel"] = {"jobs": jobs, "basic": basic["wall"], "joblib": joblib["wall"]}
+    joblib = measure.sweep(jobs, epochs, ["hydra/launcher=parallel"])
+    r["parallel"] = {
+        "jobs": jobs, "basic": basic["wall"], "joblib": joblib["wall"], "cores": os.cpu_count()
+    }  # fmt: skip
     step("memory and time outside training over a sweep in one process")
     r["sweep"] = measure.sweep(8 if q else 20, 1)
     rows = r["memory_jobs"] = r["sweep"]["jobs"]
