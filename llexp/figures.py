@@ -33,6 +33,23 @@ def save_figure(fig, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def margins(fig, left: float, right: float, bottom: float, top: float, gap: float = 0.0) -> None:
+    """Places the axes with fixed margins and gaps between panels, in inches.
+
+    Cheaper than `tight_layout`, which lays every text out once more to measure it (about 0.1 s
+    of a figure's 0.15-0.25 s); used where the texts' sizes are known well enough."""
+    width, height = fig.get_size_inches()
+    panels = len(fig.axes) or 1
+    axes_width = (width - left - right - gap * (panels - 1)) / panels
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=gap / axes_width,
+    )
+
+
 def plot_history(history: dict, path: Path, title: str) -> None:
     """One panel per quantity (loss, accuracy, ...), training vs validation, against epochs."""
     save_figure(history_figure(history, title), path)
@@ -52,7 +69,7 @@ def history_figure(history: dict, title: str):
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
-    fig.tight_layout()
+    margins(fig, left=0.8, right=0.2, bottom=0.55, top=0.75, gap=0.9)
     return fig
 
 
@@ -185,7 +202,9 @@ def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str) ->
         for (i, j), count in np.ndenumerate(matrix):
             color = "white" if count > dark else "black"
             ax.text(j, i, int(count), ha="center", va="center", color=color, fontsize=8)
-    fig.tight_layout()
+    # Room for the longest class name (about 0.08 inch a character), slanted under the matrix.
+    name = 0.08 * max(len(str(n)) for n in class_names)
+    margins(fig, left=0.7 + name, right=0.3, bottom=0.7 + 0.72 * name, top=0.75)
     save_figure(fig, path)
 
 

@@ -43,8 +43,8 @@ def test_report_gives_each_ratio_and_whether_its_target_is_met():
     assert "0.75 s = 0.19x | <= 0.25x | met" in text
     assert "tape vs fit | 1.10x | >= 0.95x | met" in text
     assert (
-        "(2 processes, 1 thread each) vs one job at a time (4 digits jobs) | 20.0 s -> 12.5 s = 1.60x speed-up"
-        in text
+        "(2 processes, 1 thread each) vs one job at a time (4 digits jobs) | "
+        "20.0 s -> 12.5 s = 1.60x speed-up" in text
     )
     assert "15.00 vs 100.0 GFLOP/s = 15.0%" in text  # 5000 img/s x 3 x 1 MFLOP
     assert "test CPU, 2 cores" in text
