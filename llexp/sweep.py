@@ -156,11 +156,18 @@ class ReportFailures(Callback):
     """Lists a multirun's failed jobs at its end and makes the command's exit status 1.
 
     Configured under `hydra.callbacks` in conf/config.yaml. It reads the metrics.json files the
-    jobs wrote (jobs may have run in other processes), counting only those written by this sweep.
+    jobs wrote (jobs may have run in other processes), counting only those written by this sweep:
+    those no older than a marker file it writes into the sweep folder as the sweep starts (the
+    same file system's clock and time resolution as the jobs' files; a sweep run again at once,
+    with `skip_completed`, must not count the jobs the previous one finished a moment before).
     """
 
+    MARKER = ".llexp-sweep-started"
+
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        self.started = time.time()
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        (sweep_dir / self.MARKER).write_text(f"{time.time()}\n")
         FAILED_JOBS.clear()
         storage = OmegaConf.select(config, "hydra.sweeper.storage", default=None)
         if isinstance(storage, str) and storage.startswith("sqlite:///"):
@@ -169,10 +176,13 @@ class ReportFailures(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        started = getattr(self, "started", 0.0) - 1.0
+        try:
+            started = (sweep_dir / self.MARKER).stat().st_mtime_ns
+        except OSError:
+            started = 0
         total = 0
         for path in sorted(sweep_dir.rglob("metrics.json")):
-            if path.stat().st_mtime < started:
+            if path.stat().st_mtime_ns < started:
                 continue
             total += 1
             try:

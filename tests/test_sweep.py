@@ -101,8 +101,7 @@ def write_metrics(folder, status, **extra):
 def test_failure_report_counts_only_this_sweeps_failed_jobs(tmp_path):
     config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}, "sweeper": {}}})
     write_metrics(tmp_path / "old", "failed", error="from an earlier sweep in the same folder")
-    old = time.time() - 3600
-    os.utime(tmp_path / "old" / "metrics.json", (old, old))
+    time.sleep(0.05)  # that sweep ended a moment ago (`skip_completed` sweeps run again at once)
     callback = sweep.ReportFailures()
     callback.on_multirun_start(config)
     write_metrics(tmp_path / "0", "completed")
