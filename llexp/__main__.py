@@ -57,7 +57,8 @@ def app(cfg: DictConfig) -> float | None:
         from llexp.run import run
 
         settle_imports()
-        result = run(cfg, out_dir, resume=resuming, checked=parts)
+        with sweep.dropping_traced_gradients():
+            result = run(cfg, out_dir, resume=resuming, checked=parts)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
         raise resume.interrupted(out_dir) from None
     except Exception as error:

@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
@@ -86,6 +88,35 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None, parallel: i
         for gpu in gpus:
             tf.config.experimental.set_memory_growth(gpu, True)
     _applied = wanted
+
+
+@contextmanager
+def dropping_traced_gradients() -> Iterator[None]:
+    """Around one job of the command line: forgets the gradient functions its traces registered
+    in TensorFlow's global registry, so a sweep's process does not grow with every job.
+
+    Each trace of a train step goes through Keras's `_all_reduce_sum_gradients` (TensorFlow
+    backend), whose `tf.custom_gradient` registers a new `CustomGradient-N` entry in
+    `tensorflow.python.framework.ops.gradient_registry`, never removed; its closure keeps the
+    traced step's graphs alive: 9 MB a job in a sweep of small jobs, 0.1 MB with this. The
+    entries are only looked up while a step is traced, and the job's model is gone when it ends
+    (the Python API, whose caller keeps the model, does not do this). The registry is private
+    TensorFlow; if it moves, nothing is dropped.
+    """
+    try:
+        from tensorflow.python.framework import ops
+
+        registry = ops.gradient_registry._registry
+    except (ImportError, AttributeError):
+        registry = None
+    before = set(registry) if isinstance(registry, dict) else None
+    try:
+        yield
+    finally:
+        if before is not None:
+            for name in set(registry) - before:
+                if name.startswith("CustomGradient-"):
+                    del registry[name]
 
 
 def split_cpu(tf, count: int) -> None:

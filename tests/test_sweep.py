@@ -153,3 +153,16 @@ JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
 )
 def test_parallel_jobs_counts_as_joblib_does(launcher, jobs):
     assert sweep.parallel_jobs(OmegaConf.create(launcher)) == jobs
+
+
+def test_a_job_leaves_no_traced_gradient_behind_in_tensorflow(tiny_cfg, tmp_path):
+    from tensorflow.python.framework import ops
+
+    registry = ops.gradient_registry._registry
+    before = len(registry)
+    run(tiny_cfg(), tmp_path / "plain")  # the Python API keeps them (its caller has the model)
+    grown = len(registry) - before
+    assert grown > 0  # what the command line drops: else this test would check nothing
+    with sweep.dropping_traced_gradients():
+        run(tiny_cfg("trainer=tape"), tmp_path / "dropped")
+    assert len(registry) - before == grown
