@@ -21,7 +21,7 @@ import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loa
 from llexp import cli_help, plugins, resume, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
-from llexp.hydra_errors import one_line_errors
+from llexp.hydra_errors import one_line_errors, reported
 
 log = logging.getLogger("llexp")
 
@@ -50,14 +50,21 @@ def app(cfg: DictConfig) -> float | None:
             log.info("%s was stopped before it completed: resuming it in %s", job, out_dir)
     started = time.perf_counter()
     try:
-        # Every mistake the config can hold ends here, before TensorFlow starts (seconds).
-        parts = check_config(cfg)
+        job_num = hydra_cfg.job.num if multirun else None
         parallel = sweep.parallel_jobs(hydra_cfg.launcher) if multirun else 1
-        sweep.configure_tensorflow(cfg.resources, hydra_cfg.job.num if multirun else None, parallel)
+        # Every mistake the config can hold ends here, before TensorFlow starts (seconds);
+        # unless checking it starts TensorFlow's runtime, whose settings must then come first.
+        early = sweep.checks_start_tensorflow(cfg)
+        if early:
+            sweep.configure_tensorflow(cfg.resources, job_num, parallel)
+        parts = check_config(cfg)
+        if not early:
+            sweep.configure_tensorflow(cfg.resources, job_num, parallel)
         from llexp.run import run
 
         settle_imports()
-        with sweep.dropping_traced_gradients():
+        alone = not sweep.shares_process(hydra_cfg.launcher)
+        with sweep.dropping_traced_gradients(enabled=alone):
             result = run(cfg, out_dir, resume=resuming, checked=parts)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
         raise resume.interrupted(out_dir) from None
@@ -112,7 +119,8 @@ def main() -> int:
         return 2
     with one_line_errors():  # Hydra's own errors (unknown option, misspelt key): one line, 2
         if cli_help.wants_fast_help(sys.argv[1:]):
-            print(cli_help.help_text([a for a in sys.argv[1:] if a not in cli_help.HELP_FLAGS]))
+            overrides = [a for a in sys.argv[1:] if a not in cli_help.HELP_FLAGS]
+            print(reported(lambda: cli_help.help_text(overrides)))
             return 0
         app()
     return 1 if sweep.FAILED_JOBS else 0

@@ -81,7 +81,8 @@ def check_config(cfg: DictConfig) -> Parts:
 def check_objective(objective: str, family, trainer) -> str:
     """Fails with one line when `objective` is no metric of this run; also checks
     `trainer.monitor` against the history keys."""
-    names = list(family.metric_names)
+    # `metric_names` says them without Keras; a family of the user's own may only have metrics().
+    names = list(family.metric_names) or [m.name for m in family.metrics()]
     trainer.check_monitor(names)
     keys = [f"{prefix}{key}" for prefix in ("val_", "test_", "") for key in ("loss", *names)]
     if objective not in [*keys, "train_seconds"]:

@@ -26,6 +26,8 @@ class EncoderCodes(Source):
         val_split, subset, seed, batch_size: see `Source`.
     """
 
+    starts_tensorflow = True  # the codes' shape comes from the encoder, read with Keras
+
     def __init__(self, encoder_from, **kwargs):
         self.run = encoder_run(encoder_from, "dataset.encoder_from")
         self.images = instantiate(run_config(self.run)["dataset"])

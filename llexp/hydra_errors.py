@@ -55,6 +55,18 @@ def one_line(error: BaseException) -> str | None:
     return None
 
 
+def reported(func):
+    """Calls `func`; a composition error the user caused ends with one line and exit status 2."""
+    try:
+        return func()
+    except (ConfigCompositionException, OverrideParseException) as error:
+        line = one_line(error)
+        if line is None:
+            raise
+        print(f"Error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 @contextlib.contextmanager
 def one_line_errors():
     """While active, Hydra's composition errors end with one line on stderr and exit status 2."""
@@ -63,17 +75,7 @@ def one_line_errors():
     original = utils.run_and_report
 
     def run_and_report(func):
-        def guarded():
-            try:
-                return func()
-            except (ConfigCompositionException, OverrideParseException) as error:
-                line = one_line(error)
-                if line is None:
-                    raise
-                print(f"Error: {line}", file=sys.stderr)
-                raise SystemExit(2) from None
-
-        return original(guarded)
+        return original(lambda: reported(func))
 
     utils.run_and_report = run_and_report
     try:

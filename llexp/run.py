@@ -84,6 +84,8 @@ def train_and_save(
     objective = parts.objective
     model = family.build(source.input_shape)
     instantiate(cfg.optimizer)  # Keras checks its keys before any data loads; built below
+    augment = source.augment  # the layers are made now: seeded, at the run's precision
+    log.debug("augmentation: %s", [type(layer).__name__ for layer in augment])
     title = f"{family.describe()} on {source.name}"
     params = int(sum(keras.ops.size(w) for w in model.trainable_weights))
     log.info(

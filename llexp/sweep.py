@@ -33,11 +33,50 @@ _applied: dict | None = None  # the TensorFlow settings this process already run
 
 def parallel_jobs(launcher: DictConfig | None) -> int:
     """How many jobs the sweep's launcher runs at once on this machine: joblib's `n_jobs` (with
-    joblib's meaning of negative counts: -1 every core, -2 all but one), else 1."""
+    joblib's meaning of negative counts: -1 every core, -2 all but one), at most the sweep's
+    number of jobs when `sweep_size` could count them; else 1."""
     if launcher is None or "JoblibLauncher" not in str(launcher.get("_target_", "")):
         return 1
-    n_jobs, cores = int(launcher.get("n_jobs") or 1), os.cpu_count() or 1
-    return max(1, n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
+    n_jobs, cores = int(launcher.get("n_jobs") or 1), available_cores()
+    jobs = max(1, n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
+    size = os.environ.get(SWEEP_SIZE)
+    return min(jobs, int(size)) if size and size.isdigit() and int(size) > 0 else jobs
+
+
+def available_cores() -> int:
+    """The cores this process may use, as joblib counts them (CPU affinity, container limits)."""
+    try:
+        import joblib
+
+        return joblib.cpu_count()
+    except ImportError:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+# The number of jobs of the running sweep, set by `ReportFailures` in the launching process and
+# inherited by the launcher's worker processes.
+SWEEP_SIZE = "LLEXP_SWEEP_JOBS"
+
+
+def sweep_size(config: DictConfig) -> int | None:
+    """The number of jobs of a grid sweep from its command-line overrides (`model.depth=1,2,3`,
+    `seed=range(0,8)`), or None when they do not say (another sweeper, interval sweeps)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    if OmegaConf.select(config, "hydra.sweeper.params"):
+        return None
+    task = list(OmegaConf.select(config, "hydra.overrides.task", default=[]) or [])
+    try:
+        overrides = OverridesParser.create().parse_overrides(task)
+    except Exception:  # noqa: BLE001  (Hydra reports its own parse errors; here: unknown)
+        return None
+    size = 1
+    for override in overrides:
+        if override.is_sweep_override():
+            if not override.is_discrete_sweep():
+                return None
+            size *= len(list(override.sweep_iterator()))
+    return size
 
 
 def configure_tensorflow(resources: DictConfig, job_num: int | None, parallel: int = 1) -> None:
@@ -65,7 +104,7 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None, parallel: i
     ):
         raise LlexpError(f"resources.threads={threads} must be a positive integer or null")
     if threads is None and parallel > 1:
-        threads = max(1, (os.cpu_count() or 1) // parallel)
+        threads = max(1, available_cores() // parallel)
     cpu_devices = whole("resources.cpu_devices", wanted.get("cpu_devices", 1), 1)
     if _applied is not None:
         if wanted != _applied:
@@ -90,8 +129,27 @@ def configure_tensorflow(resources: DictConfig, job_num: int | None, parallel: i
     _applied = wanted
 
 
+def checks_start_tensorflow(cfg: DictConfig) -> bool:
+    """Whether checking this config starts TensorFlow's runtime (`Source.starts_tensorflow`:
+    `dataset=codes` reads its encoder with Keras), so `resources` must be applied first."""
+    from hydra.utils import get_class
+
+    try:
+        return bool(getattr(get_class(cfg.dataset._target_), "starts_tensorflow", False))
+    except Exception:  # noqa: BLE001  (a wrong _target_: the config check says so in one line)
+        return False
+
+
+def shares_process(launcher: DictConfig | None) -> bool:
+    """Whether the launcher runs several jobs at once in one process (joblib with threads)."""
+    if launcher is None or "JoblibLauncher" not in str(launcher.get("_target_", "")):
+        return False
+    threads = launcher.get("backend") in ("threading", "sequential")
+    return threads or launcher.get("prefer") == "threads" or launcher.get("require") == "sharedmem"
+
+
 @contextmanager
-def dropping_traced_gradients() -> Iterator[None]:
+def dropping_traced_gradients(enabled: bool = True) -> Iterator[None]:
     """Around one job of the command line: forgets the gradient functions its traces registered
     in TensorFlow's global registry, so a sweep's process does not grow with every job.
 
@@ -100,9 +158,13 @@ def dropping_traced_gradients() -> Iterator[None]:
     `tensorflow.python.framework.ops.gradient_registry`, never removed; its closure keeps the
     traced step's graphs alive: 9 MB a job in a sweep of small jobs, 0.1 MB with this. The
     entries are only looked up while a step is traced, and the job's model is gone when it ends
-    (the Python API, whose caller keeps the model, does not do this). The registry is private
+    (the Python API, whose caller keeps the model, does not do this; nor do jobs that share a
+    process, `shares_process`: one would drop what another is tracing). The registry is private
     TensorFlow; if it moves, nothing is dropped.
     """
+    if not enabled:
+        yield
+        return
     try:
         from tensorflow.python.framework import ops
 
@@ -200,6 +262,11 @@ class ReportFailures(Callback):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         (sweep_dir / self.MARKER).write_text(f"{time.time()}\n")
         FAILED_JOBS.clear()
+        size = sweep_size(config)  # parallel workers share the cores among this many jobs
+        if size:
+            os.environ[SWEEP_SIZE] = str(size)
+        else:
+            os.environ.pop(SWEEP_SIZE, None)
         storage = OmegaConf.select(config, "hydra.sweeper.storage", default=None)
         if isinstance(storage, str) and storage.startswith("sqlite:///"):
             # sqlite cannot create the folder of its database file.
@@ -222,6 +289,7 @@ class ReportFailures(Callback):
                 continue
             if metrics.get("status") == "failed":
                 FAILED_JOBS.append(f"{path.parent}: {metrics.get('error')}")
+        os.environ.pop(SWEEP_SIZE, None)
         if FAILED_JOBS:
             log.error(
                 "%d of %d jobs failed:\n  %s", len(FAILED_JOBS), total, "\n  ".join(FAILED_JOBS)

@@ -7,7 +7,7 @@ import pytest
 
 from llexp.data import NpzDataset, array_splits
 from llexp.data.pipeline import ArrayPart, Splits
-from llexp.data.preprocess import check_augment, normalization
+from llexp.data.preprocess import check_augment, make_augment, normalization
 from llexp.errors import LlexpError, instantiate
 from llexp.run import run
 
@@ -52,12 +52,14 @@ def test_augmentation_touches_training_batches_only():
 
 
 def test_augment_config_builds_layers_in_the_unit_pixel_range():
-    layers = check_augment(
-        [
-            {"_target_": "keras.layers.RandomFlip", "mode": "horizontal", "seed": 0},
-            {"_target_": "keras.layers.RandomBrightness", "factor": 0.1},
-            {"_target_": "keras.layers.RandomContrast", "factor": 0.1, "value_range": [0, 255]},
-        ]
+    layers = make_augment(
+        check_augment(
+            [
+                {"_target_": "keras.layers.RandomFlip", "mode": "horizontal", "seed": 0},
+                {"_target_": "keras.layers.RandomBrightness", "factor": 0.1},
+                {"_target_": "keras.layers.RandomContrast", "factor": 0.1, "value_range": [0, 255]},
+            ]
+        )
     )
     assert [type(layer).__name__ for layer in layers] == [
         "RandomFlip",
@@ -74,6 +76,8 @@ def test_augment_config_builds_layers_in_the_unit_pixel_range():
         ("dataset.normalize=zscore", "dataset.normalize='zscore' must be scale"),
         ("dataset.augment=[{_target_:keras.layers.RandomFlap}]", "RandomFlap is no class"),
         ("dataset.augment=[3]", "dataset.augment holds 3, not a Keras layer"),
+        ("dataset.augment=[{_target_:keras.optimizers.Adam}]", "Adam is not a Keras layer"),
+        ("dataset.augment=[{_target_:keras.layers.RandomFlip,colour:red}]", "colour"),
     ],
 )
 def test_preprocessing_mistakes_fail_before_any_data_loads(

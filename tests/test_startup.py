@@ -15,6 +15,8 @@ import pytest
 from llexp.errors import LlexpError
 from llexp.models.base import ACTIVATIONS, APPLICATIONS, LOSSES, keras_loss
 
+from conftest import TINY
+
 # What `check_config` and `--help` must not import: each takes from 0.3 s to several seconds.
 HEAVY = ("tensorflow", "keras", "matplotlib", "sklearn")
 
@@ -138,3 +140,37 @@ def test_help_is_hydras_text_without_tensorflow():
     assert fast == hydra.stdout
     assert "model: autoencoder, encoder_classifier, lenet" in fast
     assert "_target_: llexp.models.VGG16" in fast
+    wrong = subprocess.run(
+        [sys.executable, "-m", "llexp", "model=vgg", "--help"], capture_output=True, text=True
+    )
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip().splitlines() == [
+        "Error: model=vgg: no such option; choose one of autoencoder, encoder_classifier, "
+        "lenet, mlp, pretrained, vgg16; did you mean vgg16?"
+    ]
+
+
+def test_only_sources_that_read_a_keras_model_need_tensorflow_to_be_checked():
+    from llexp.api import compose
+    from llexp.sweep import checks_start_tensorflow
+
+    assert checks_start_tensorflow(compose("dataset=codes", "dataset.encoder_from=/x"))
+    assert not checks_start_tensorflow(compose("dataset=digits"))
+
+
+@pytest.mark.slow
+def test_augmentation_is_checked_without_starting_tensorflow_before_its_settings(tmp_path):
+    # Making the layers in the check would start TensorFlow's runtime before `resources` are
+    # applied ("Intra op parallelism cannot be modified after initialization").
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "llexp", *TINY, "resources.threads=1",
+            "dataset.augment=[{_target_:keras.layers.RandomFlip,mode:horizontal}]",
+            f"hydra.run.dir={tmp_path}",
+        ],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = (tmp_path / "llexp.log").read_text()
+    assert "TensorFlow uses 1 intra-op and 1 inter-op threads" in log
+    assert (tmp_path / "augmented.png").is_file()

@@ -98,10 +98,12 @@ def write_metrics(folder, status, **extra):
     (folder / "metrics.json").write_text(json.dumps({"status": status, **extra}))
 
 
-def test_failure_report_counts_only_this_sweeps_failed_jobs(tmp_path):
+def test_failure_report_counts_only_this_sweeps_failed_jobs(tmp_path, monkeypatch):
+    monkeypatch.delenv(sweep.SWEEP_SIZE, raising=False)  # restored afterwards
     config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}, "sweeper": {}}})
     write_metrics(tmp_path / "old", "failed", error="from an earlier sweep in the same folder")
-    time.sleep(0.05)  # that sweep ended a moment ago (`skip_completed` sweeps run again at once)
+    ended = time.time() - 0.5  # that sweep ended a moment ago (`skip_completed` runs it again)
+    os.utime(tmp_path / "old" / "metrics.json", (ended, ended))
     callback = sweep.ReportFailures()
     callback.on_multirun_start(config)
     write_metrics(tmp_path / "0", "completed")
@@ -147,11 +149,12 @@ JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
     [
         ({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}, 1),
         ({"_target_": JOBLIB, "n_jobs": 3}, 3),
-        ({"_target_": JOBLIB, "n_jobs": -1}, os.cpu_count()),
-        ({"_target_": JOBLIB, "n_jobs": -2}, max(1, os.cpu_count() - 1)),
+        ({"_target_": JOBLIB, "n_jobs": -1}, sweep.available_cores()),
+        ({"_target_": JOBLIB, "n_jobs": -2}, max(1, sweep.available_cores() - 1)),
     ],
 )
-def test_parallel_jobs_counts_as_joblib_does(launcher, jobs):
+def test_parallel_jobs_counts_as_joblib_does(launcher, jobs, monkeypatch):
+    monkeypatch.delenv(sweep.SWEEP_SIZE, raising=False)  # no sweep running
     assert sweep.parallel_jobs(OmegaConf.create(launcher)) == jobs
 
 
@@ -160,9 +163,26 @@ def test_a_job_leaves_no_traced_gradient_behind_in_tensorflow(tiny_cfg, tmp_path
 
     registry = ops.gradient_registry._registry
     before = len(registry)
-    run(tiny_cfg(), tmp_path / "plain")  # the Python API keeps them (its caller has the model)
-    grown = len(registry) - before
-    assert grown > 0  # what the command line drops: else this test would check nothing
     with sweep.dropping_traced_gradients():
-        run(tiny_cfg("trainer=tape"), tmp_path / "dropped")
-    assert len(registry) - before == grown
+        run(tiny_cfg(), tmp_path / "job")
+        added = len(registry) - before  # what the job's traces registered and kept alive
+    assert added > 0  # else this test would check nothing
+    assert len(registry) == before
+    with sweep.dropping_traced_gradients(enabled=False):  # jobs sharing a process keep theirs
+        run(tiny_cfg(), tmp_path / "shared")
+    assert len(registry) > before
+
+
+def test_a_grid_sweeps_size_caps_the_parallel_jobs(monkeypatch):
+    config = OmegaConf.create(
+        {"hydra": {"overrides": {"task": ["model.depth=1,2,3", "seed=range(0,2)"]}, "sweeper": {}}}
+    )
+    assert sweep.sweep_size(config) == 6
+    interval = OmegaConf.create(
+        {"hydra": {"overrides": {"task": ["optimizer.learning_rate=interval(0.01,0.1)"]}}}
+    )
+    assert sweep.sweep_size(interval) is None  # Optuna's: not a grid
+    monkeypatch.setattr(sweep, "available_cores", lambda: 32)
+    monkeypatch.setenv(sweep.SWEEP_SIZE, "3")
+    joblib = OmegaConf.create({"_target_": JOBLIB, "n_jobs": -1})
+    assert sweep.parallel_jobs(joblib) == 3  # 3 jobs on 32 cores: 10 threads each, not 1

@@ -1,9 +1,10 @@
 """Real sweeps on the command line: failure isolation, skip-completed, joblib, submitit, Optuna."""
 
 import json
-import os
 
 import pytest
+
+from llexp.sweep import available_cores
 
 from conftest import TINY, run_llexp
 
@@ -59,7 +60,7 @@ def test_parallel_preset_runs_jobs_in_joblib_processes_sharing_the_cores(tmp_pat
     assert status(tmp_path / "sweep" / "0")["status"] == "completed"
     assert status(tmp_path / "sweep" / "1")["status"] == "failed"
     log = (tmp_path / "sweep" / "0" / "llexp.log").read_text()
-    share = max(1, os.cpu_count() // 2)  # resources.threads=null: the cores split between 2 jobs
+    share = max(1, available_cores() // 2)  # resources.threads=null: the cores split in 2
     assert f"TensorFlow uses {share} intra-op and {share} inter-op threads" in log
 
 

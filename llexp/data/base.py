@@ -8,6 +8,7 @@ the seeded, stratified validation split, and `splits()` puts `tf.data` pipelines
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from llexp.data.checks import (
     to_labels,
 )
 from llexp.data.pipeline import ArrayPart, Splits
-from llexp.data.preprocess import check_augment, check_normalize
+from llexp.data.preprocess import check_augment, check_normalize, make_augment
 from llexp.errors import LlexpError
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ class Source:
     name: str
     input_shape: tuple[int, ...]
     num_classes: int
+    # Whether making this source starts TensorFlow's runtime (it reads a Keras model to learn
+    # its shape): the command line then applies `resources` before checking the config.
+    starts_tensorflow = False
 
     def __init__(
         self,
@@ -101,7 +105,13 @@ class Source:
         self.seed = seed
         self.batch_size = batch_size
         self.normalize = check_normalize(normalize)
-        self.augment = check_augment(augment)
+        self.augment_items = check_augment(augment)
+
+    @functools.cached_property
+    def augment(self) -> list:
+        """The augmentation layers, made on first use: `llexp.run` makes them once it has seeded
+        the random generators, under the run's precision and before any data loads."""
+        return make_augment(self.augment_items)
 
     def arrays(self):
         """Returns the raw `(x_train, y_train), (x_test, y_test)`; subclasses implement it."""

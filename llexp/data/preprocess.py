@@ -26,11 +26,12 @@ def check_normalize(normalize: str) -> str:
 
 
 def check_augment(augment) -> list:
-    """The augmentation layers: Keras layers, or configs naming them (`_target_` + arguments).
+    """Checks the augmentation items: Keras layers, or configs naming a Keras layer class
+    (`_target_` + arguments). Returns them as given; `make_augment` makes the layers.
 
-    A dataset config leaves `augment` to this function (`_recursive_: false`), so that layers
-    taking a `value_range` (RandomContrast, RandomBrightness, ...), which Keras assumes to be
-    0-255, get llexp's [0, 1] unless the config gives one.
+    Making a Keras layer here would start TensorFlow's runtime (its seed generator is a
+    variable), before the run has applied `resources` (threads, GPU memory growth), seeded the
+    random generators and set the precision policy; the run makes them once it has.
     """
     if not augment:  # the usual case: no Keras to import
         return []
@@ -38,8 +39,8 @@ def check_augment(augment) -> list:
     from hydra.utils import get_class
     from omegaconf import DictConfig
 
-    layers = []
-    for item in augment or []:
+    items = []
+    for item in augment:
         if isinstance(item, (dict, DictConfig)) and "_target_" in item:
             try:
                 target = get_class(item["_target_"])
@@ -48,16 +49,38 @@ def check_augment(augment) -> list:
                     f"dataset.augment: {item['_target_']} is no class ({first_line(error)}); "
                     "name a Keras layer such as keras.layers.RandomFlip"
                 ) from None
-            kwargs = {}
-            if "value_range" in inspect.signature(target).parameters and "value_range" not in item:
-                kwargs["value_range"] = (0.0, 1.0)
-            item = instantiate(item, _convert_="all", **kwargs)  # lists, not ListConfigs
-        if not isinstance(item, keras.layers.Layer):
+            if not issubclass(target, keras.layers.Layer):
+                raise LlexpError(
+                    f"dataset.augment: {item['_target_']} is not a Keras layer; give layers "
+                    "such as [{_target_: keras.layers.RandomFlip, mode: horizontal}]"
+                )
+        elif not isinstance(item, keras.layers.Layer):
             raise LlexpError(
                 f"dataset.augment holds {item!r}, not a Keras layer; give a list of layers such "
                 "as [{_target_: keras.layers.RandomFlip, mode: horizontal}]"
             )
-        layers.append(item)
+        items.append(item)
+    return items
+
+
+def make_augment(items: list) -> list:
+    """The augmentation layers of `check_augment`'s items: configs are instantiated, layers that
+    take a `value_range` (RandomContrast, RandomBrightness, ...), which Keras assumes to be 0-255,
+    get llexp's [0, 1] unless the config gives one. (A dataset config leaves `augment` to this
+    function: `_recursive_: false`.)"""
+    from hydra.utils import get_class
+    from omegaconf import DictConfig
+
+    layers = []
+    for item in items:
+        if not isinstance(item, (dict, DictConfig)):
+            layers.append(item)  # a layer already
+            continue
+        kwargs = {}
+        target = get_class(item["_target_"])
+        if "value_range" in inspect.signature(target).parameters and "value_range" not in item:
+            kwargs["value_range"] = (0.0, 1.0)
+        layers.append(instantiate(item, _convert_="all", **kwargs))  # lists, not ListConfigs
     return layers
 
 

@@ -85,13 +85,16 @@ def known_name(key: str, value, names: frozenset, what: str, in_keras, shown=Non
     """Fails with one line, naming the closest of `names` (and listing `shown`, by default all
     of them), when `value` is not one of them.
 
-    A name of `names` passes without importing Keras. Anything else (a callable given from
-    Python, or a name a Keras newer than `KNOWN_FROM` may have added) is asked of Keras:
-    `in_keras(value)` says whether it knows it.
+    A name of `names` passes without importing Keras when the installed Keras is `KNOWN_FROM` or
+    newer. Anything else (a callable given from Python, any name with an older Keras, a name a
+    newer Keras may have added) is asked of Keras: `in_keras(value)` says whether it knows it.
     """
-    if isinstance(value, str) and value in names:
+    version = keras_version()
+    if isinstance(value, str) and value in names and version >= KNOWN_FROM:
         return
-    if (not isinstance(value, str) or keras_version() > KNOWN_FROM) and in_keras(value):
+    # A callable, a Keras newer than the lists (it may know more names) or older (it may lack
+    # some of them): Keras decides.
+    if (not isinstance(value, str) or version != KNOWN_FROM) and in_keras(value):
         return
     close = difflib.get_close_matches(str(value), sorted(names), n=1)
     hint = f"did you mean {close[0]}? " if close else ""
@@ -106,14 +109,6 @@ def keras_version() -> tuple[int, int]:
         return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
     except (metadata.PackageNotFoundError, ValueError):
         return (0, 0)
-
-
-def check_choice(key: str, value, getter) -> None:
-    """Fails with one line when `getter` (e.g. `keras.activations.get`) does not know `value`."""
-    try:
-        getter(value)
-    except (ValueError, TypeError) as error:
-        raise LlexpError(f"{key}={value!r} is not known to Keras ({error})") from error
 
 
 def grown(width: int, growth: float, block: int) -> int:

@@ -11,6 +11,7 @@ the history has the same keys and meaning as `fit`'s.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from llexp.data import array_splits, batches
@@ -243,6 +244,10 @@ class Trainer:
     def plot_history(self, path: str | Path | None = None, title: str | None = None):
         """Draws the history (one panel per quantity, training vs validation); saves it to `path`
         if given. Returns the matplotlib figure (a notebook displays it)."""
+        if "IPython" in sys.modules:
+            # llexp draws without pyplot; importing it lets a notebook's inline backend register
+            # its display of figures, so the returned figure shows as a picture.
+            import matplotlib.pyplot  # noqa: F401
         fig = figures.history_figure(self.history, title or self.model.name)
         if path is not None:
             figures.save_figure(fig, Path(path))
