@@ -10,7 +10,6 @@ shows; any other Hydra flag next to `--help` goes to Hydra's own help.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
 
 HELP_FLAGS = ("--help", "-h")
 
@@ -34,12 +33,10 @@ def help_text(overrides: list[str]) -> str:
         with open_dict(cfg):
             del cfg["hydra"]
         return string.Template(template).substitute(
-            Lazy(
-                APP_CONFIG_GROUPS=lambda: config_groups(loader),
-                CONFIG=lambda: OmegaConf.to_yaml(cfg),
-                FLAGS_HELP=lambda: "(python -m llexp --hydra-help lists Hydra's flags)",
-                HYDRA_CONFIG_GROUPS=lambda: "(python -m llexp --hydra-help lists them)",
-            )
+            APP_CONFIG_GROUPS=config_groups(loader),
+            CONFIG=OmegaConf.to_yaml(cfg),
+            FLAGS_HELP="(python -m llexp --hydra-help lists Hydra's flags)",
+            HYDRA_CONFIG_GROUPS="(python -m llexp --hydra-help lists them)",
         )
 
 
@@ -52,19 +49,3 @@ def config_groups(loader) -> str:
         if options:
             lines.append(f"{group}: {', '.join(sorted(options))}\n")
     return "".join(lines)
-
-
-class Lazy(Mapping):
-    """A mapping whose values are computed when the template asks for them."""
-
-    def __init__(self, **makers):
-        self.makers = makers
-
-    def __getitem__(self, key):
-        return self.makers[key]()
-
-    def __iter__(self):
-        return iter(self.makers)
-
-    def __len__(self) -> int:
-        return len(self.makers)
