@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from llexp import artifacts, evaluation
-from llexp.errors import LlexpError, whole
+from llexp.errors import LlexpError, number, whole
 from llexp.lazy import lazy
-from llexp.models.base import ImageModel
+from llexp.models.base import ImageModel, check_activation
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -21,6 +21,15 @@ class Classifier(ImageModel):
 
     objective = "val_accuracy"
     metric_names = ("accuracy",)
+
+    def check_head(self, num_classes, dense, width, dropout, activation) -> None:
+        """Checks and keeps the arguments of a head of dense layers on a backbone or encoders
+        (`self.dense`, scaled so the first has `width` units when given)."""
+        whole("model.num_classes", num_classes, 1)
+        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
+        check_activation("model.activation", activation)
+        self.num_classes, self.dropout, self.activation = num_classes, dropout, activation
+        self.dense = scaled(units_list("dense", dense), width)
 
     def head(self, x, units: list[int], activation: str, dropout: float, num_classes: int):
         """Flatten -> dense `units` (each followed by dropout) -> float32 softmax.

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llexp.errors import LlexpError, number, whole
+from llexp.errors import LlexpError
 from llexp.lazy import lazy
-from llexp.models.base import check_activation
-from llexp.models.classifier import Classifier, scaled, units_list
+from llexp.models.classifier import Classifier
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -90,9 +89,7 @@ class EncoderClassifier(Classifier):
         dropout: float = 0.0,
         activation: str = "relu",
     ):
-        whole("model.num_classes", num_classes, 1)
-        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
-        check_activation("model.activation", activation)
+        self.check_head(num_classes, dense, width, dropout, activation)
         paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
         if not paths:
             raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")
@@ -105,8 +102,7 @@ class EncoderClassifier(Classifier):
                     f"model.encoder_from: {upper} was not trained on the codes of {lower}; "
                     f"train it with dataset=codes dataset.encoder_from={lower}"
                 )
-        self.num_classes, self.freeze, self.dropout = num_classes, bool(freeze), dropout
-        self.dense, self.activation = scaled(units_list("dense", dense), width), activation
+        self.freeze = bool(freeze)
 
     def describe(self) -> str:
         state = "frozen" if self.freeze else "fine-tuned"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from llexp.errors import LlexpError, first_line, number, whole
+from llexp.errors import LlexpError, first_line, whole
 from llexp.lazy import lazy
-from llexp.models.base import APPLICATIONS, check_activation, known_name
-from llexp.models.classifier import Classifier, scaled, units_list
+from llexp.models.base import APPLICATIONS, known_name
+from llexp.models.classifier import Classifier
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -50,7 +50,7 @@ class Pretrained(Classifier):
         dropout: float = 0.0,
         activation: str = "relu",
     ):
-        whole("model.num_classes", num_classes, 1)
+        self.check_head(num_classes, dense, width, dropout, activation)
         known_name("model.backbone", backbone, APPLICATIONS, "a keras.applications model", is_app)
         if weights not in ("imagenet", None) and not Path(str(weights)).expanduser().is_file():
             raise LlexpError(
@@ -59,12 +59,8 @@ class Pretrained(Classifier):
         if trainable_layers != "all":
             whole("model.trainable_layers", trainable_layers, 0)
         whole("model.min_size", min_size, 1)
-        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
-        check_activation("model.activation", activation)
-        self.num_classes, self.backbone, self.weights = num_classes, backbone, weights
+        self.backbone, self.weights = backbone, weights
         self.trainable_layers, self.min_size = trainable_layers, min_size
-        self.dense = scaled(units_list("dense", dense), width)
-        self.dropout, self.activation = dropout, activation
 
     def describe(self) -> str:
         return (
