@@ -31,11 +31,16 @@ FAILED_JOBS: list[str] = []
 _applied: dict | None = None  # the TensorFlow settings this process already runs with
 
 
+def is_joblib(launcher: DictConfig | None) -> bool:
+    """Whether the sweep's launcher is joblib's (`hydra/launcher=joblib` or `=parallel`)."""
+    return launcher is not None and "JoblibLauncher" in str(launcher.get("_target_", ""))
+
+
 def parallel_jobs(launcher: DictConfig | None) -> int:
     """How many jobs the sweep's launcher runs at once on this machine: joblib's `n_jobs` (with
     joblib's meaning of negative counts: -1 every core, -2 all but one), at most the sweep's
     number of jobs when `sweep_size` could count them; else 1."""
-    if launcher is None or "JoblibLauncher" not in str(launcher.get("_target_", "")):
+    if not is_joblib(launcher):
         return 1
     n_jobs, cores = int(launcher.get("n_jobs") or 1), available_cores()
     jobs = max(1, n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
@@ -142,7 +147,7 @@ def checks_start_tensorflow(cfg: DictConfig) -> bool:
 
 def shares_process(launcher: DictConfig | None) -> bool:
     """Whether the launcher runs several jobs at once in one process (joblib with threads)."""
-    if launcher is None or "JoblibLauncher" not in str(launcher.get("_target_", "")):
+    if not is_joblib(launcher):
         return False
     threads = launcher.get("backend") in ("threading", "sequential")
     return threads or launcher.get("prefer") == "threads" or launcher.get("require") == "sharedmem"
