@@ -226,9 +226,10 @@ def test_a_stopped_sweep_says_what_is_left_and_its_command_finishes_it(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "llexp", *again], env=ENV, capture_output=True, text=True
     )
-    assert done.returncode == 0, done.stderr
-    assert "resuming from epoch 2 of 2" in done.stderr
-    assert "starting over" not in done.stderr
+    said = done.stdout + done.stderr  # Hydra logs to stdout
+    assert done.returncode == 0, said
+    assert "resuming from epoch 2 of 2" in said
+    assert "starting over" not in said
     for job in ("0", "1"):
         result = metrics(sweep_dir / job)
         assert result["status"] == "completed" and result["epochs"] == 2

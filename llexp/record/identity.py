@@ -90,7 +90,7 @@ def set_aside(out_dir: Path, reason: str) -> Path | None:
         (aside / ".hydra").mkdir()
         OmegaConf.save(OmegaConf.create(old["config"]), aside / ".hydra" / "config.yaml")
     log.warning(
-        "%s held a %s run %s: it is kept in %s; starting over",
+        "%s held a run (%s) %s: it is kept in %s; starting over",
         out_dir,
         old.get("status", "unknown"),
         reason,
