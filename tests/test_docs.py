@@ -191,7 +191,7 @@ def test_offline_doc_commands_run(page, tmp_path, monkeypatch, trained):
 
 FORBIDDEN = re.compile(
     r"\bseed \d|\bseed (?:project|notebook|code)s?\b|\bseed's\b|\b(?:packaged|VGG|original) seed\b"
-    r"|\bissues? ?#?\d|\bhelpers?\b",
+    r"|\bissues? ?#?\d",
     re.IGNORECASE,
 )
 
