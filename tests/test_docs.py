@@ -119,16 +119,33 @@ def doc_commands() -> list[tuple[str, list[str]]]:
 COMMANDS = doc_commands()
 
 
+# Hydra's flags: those that take a value, and those that do not.
+VALUE_FLAGS = {
+    "--cfg",
+    "-c",
+    "--package",
+    "-p",
+    "--config-path",
+    "-cp",
+    "--config-name",
+    "-cn",
+    "--config-dir",
+    "-cd",
+    "--experimental-rerun",
+}
+FLAGS = {"-m", "--multirun", "--help", "-h", "--hydra-help", "--resolve", "--run", "-r", "--info"}
+
+
 def first_job(args: list[str]) -> list[str]:
     """The overrides of the command's first job: flags dropped, each sweep at its first value."""
     overrides, skip = [], False
     for arg in args:
         if skip:
             skip = False
-        elif arg == "--cfg":
-            skip = True  # its value (job, hydra, all) is no override
+        elif arg in VALUE_FLAGS:
+            skip = True  # its value (e.g. --cfg job) is no override
         elif arg.startswith("-"):
-            assert arg in ("-m", "--multirun", "--help", "-h"), f"unknown flag {arg}"
+            assert arg in FLAGS, f"unknown flag {arg}"
         else:
             overrides.append(arg)
     parsed = OverridesParser.create().parse_overrides(overrides)
