@@ -257,36 +257,20 @@ class Trainer:
 class TapeTrainer(BaseTrainer):
     """`trainer=tape`: the same settings and callbacks as `trainer=fit`, trained by `Trainer`."""
 
-    loop: Trainer | None = None
+    loop: Trainer | None = None  # made by `compile`, for the model being trained
 
-    def train(
-        self,
-        model,
-        loss,
-        metrics,
-        optimizer,
-        train,
-        val,
-        out_dir: Path,
-        steps_per_epoch: int,
-        callbacks=(),
-    ) -> dict:
+    def compile(self, model, loss, metrics, optimizer) -> None:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
-        callbacks = self.callbacks(out_dir, val is not None, callbacks)
-        if self.training_done(model):  # resumed after its last epoch: nothing left to train
-            return self.full_history({})
-        history = self.loop.fit_batches(
+
+    def fit(
+        self, model, train, val, steps_per_epoch: int, callbacks: list, initial_epoch: int
+    ) -> None:
+        self.loop.fit_batches(
             train,
             val,
             steps_per_epoch,
             epochs=self.epochs,
             callbacks=callbacks,
             verbose=self.verbose,
-            initial_epoch=self.initial_epoch,
+            initial_epoch=initial_epoch,
         )
-        return self.full_history(history)
-
-    def evaluate(self, model, data) -> dict[str, float]:
-        if self.loop is None or self.loop.model is not model:
-            raise RuntimeError("TapeTrainer.evaluate needs the model it trained: call train first")
-        return self.loop.run_evaluation(data, keras.callbacks.CallbackList())
