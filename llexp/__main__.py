@@ -1,4 +1,4 @@
-"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`.
+"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.runner.run`.
 
 `llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow), and
 `llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra).
@@ -60,7 +60,7 @@ def app(cfg: DictConfig) -> float | None:
         parts = check_config(cfg)
         if not early:
             sweep.configure_tensorflow(cfg.resources, job_num, parallel)
-        from llexp.run import run
+        from llexp.runner import run
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)

@@ -39,13 +39,13 @@ OPTIMIZER_RANGES = {
 BOOLEAN_KEYS = {
     "nesterov", "amsgrad", "centered", "early_stopping", "restore_best", "checkpoint_best",
     "tensorboard", "batch_norm", "staircase", "skip_completed", "deterministic",
-    "gpu_memory_growth", "one_gpu_per_job",
+    "gpu_memory_growth", "one_gpu_per_job", "output_batch_norm", "head_batch_norm",
 }  # fmt: skip
 
 
 @dataclass
 class Parts:
-    """The checked parts of a config, as `llexp.run.run` uses them."""
+    """The checked parts of a config, as `llexp.runner.run` uses them."""
 
     source: Any  # llexp.data.Source: what the images are (shape, classes), nothing loaded yet
     family: Any  # llexp.models.ImageModel: builds the network, knows its loss and metrics

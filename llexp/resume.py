@@ -85,7 +85,7 @@ def main(argv: list[str]) -> int:
         from llexp import sweep
 
         sweep.configure_tensorflow(cfg.resources, None)
-        from llexp.run import run
+        from llexp.runner import run
 
         run(cfg, run_dir, resume=True)
     except KeyboardInterrupt:

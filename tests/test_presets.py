@@ -12,7 +12,7 @@ from hydra.types import RunMode
 
 import llexp
 from llexp.api import compose as llexp_compose
-from llexp.run import run
+from llexp.runner import run
 
 CONF = Path(llexp.__file__).parent.parent / "conf"
 PRESETS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))

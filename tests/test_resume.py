@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from llexp import status, sweep
-from llexp.run import run
+from llexp.runner import run
 from llexp.trainers import state
 
 EPOCHS = ["trainer.epochs=3", "trainer.early_stopping=true", "trainer.patience=5"]

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 
 from llexp import data, sweep
 from llexp.errors import LlexpError, instantiate
-from llexp.run import run
+from llexp.runner import run
 
 
 @pytest.fixture(scope="module")

@@ -75,6 +75,9 @@ class EncoderClassifier(Classifier):
         width: when given, the head's dense layers are scaled so the first has `width` units.
         dropout: dropout rate after each hidden dense layer.
         activation: activation of the head's hidden layers.
+        head: `flatten` or `gap` (global average pooling) before the dense layers.
+        head_convs: filter counts of 3x3 convolutions before the flatten or pooling.
+        head_batch_norm: batch normalisation after each head conv and hidden dense layer.
     """
 
     name = "encoder_classifier"
@@ -88,8 +91,12 @@ class EncoderClassifier(Classifier):
         width: int | None = None,
         dropout: float = 0.0,
         activation: str = "relu",
+        head: str = "flatten",
+        head_convs: list[int] | None = None,
+        head_batch_norm: bool = False,
     ):
         self.check_head(num_classes, dense, width, dropout, activation)
+        self.check_head_shape(head, head_convs, head_batch_norm)
         paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
         if not paths:
             raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")
