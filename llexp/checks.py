@@ -71,6 +71,13 @@ def check_config(cfg: DictConfig) -> Parts:
     loggers.make(cfg)  # the tracker's package is installed (logger=tensorboard: before trainer's)
     source = instantiate(cfg.dataset)
     family = instantiate(cfg.model)
+    no_labels = getattr(source, "no_labels", None)  # a folder without two class subfolders
+    if no_labels and family.needs_labels:
+        raise LlexpError(
+            f"{no_labels}, but model={family.name} learns from labels; put the images in at "
+            "least two class subfolders (ROOT/<class>/*.png), or use a model that needs none "
+            "(model=autoencoder)"
+        )
     family.check(source.input_shape)  # the depth rule, from the image size the config gives
     trainer = instantiate(cfg.trainer)
     schedule = instantiate(cfg.schedule)

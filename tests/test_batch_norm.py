@@ -23,8 +23,8 @@ RUN = ["dataset=digits", "trainer.epochs=5", "trainer.verbose=0", "model.batch_n
 def test_classifiers_with_batch_norm_learn_digits_in_5_epochs(tmp_path, model):
     result = run(compose(*RUN, *model), tmp_path)
     assert result.metrics["test_accuracy"] > 0.8
-    layers = [layer for layer in result.model.layers if "BatchNormalization" in type(layer).__name__]
-    assert layers and {layer.momentum for layer in layers} == {BN_MOMENTUM}
+    layers = [la for la in result.model.layers if type(la).__name__ == "BatchNormalization"]
+    assert layers and {la.momentum for la in layers} == {BN_MOMENTUM}
 
 
 def test_the_autoencoder_with_batch_norm_beats_the_mean_image_in_5_epochs(tmp_path):

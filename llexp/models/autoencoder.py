@@ -54,6 +54,7 @@ class Autoencoder(ImageModel):
 
     name = "autoencoder"
     metric_names = ("mse",)
+    needs_labels = False
 
     def __init__(
         self,
@@ -221,10 +222,12 @@ class Autoencoder(ImageModel):
         # k-means on the raw test pixels is the baseline, when the test set fits in memory.
         fits = len(labels) * math.prod(data.input_shape) <= evaluation.MAX_PIXEL_VALUES
         pixels = data.sample("test", len(labels))[0] if fits else None
-        scores = evaluation.clustering(embeddings, labels, pixels, k=data.num_classes, seed=0)
-        note = f"k-means NMI {scores['test_kmeans_nmi']:.3f}"
-        if "kmeans_pixels_nmi" in scores:
-            note += f" (on raw pixels {scores['kmeans_pixels_nmi']:.3f})"
+        scores, note = {}, "no classes to cluster"  # a folder of images without labels
+        if data.num_classes > 1:
+            scores = evaluation.clustering(embeddings, labels, pixels, k=data.num_classes, seed=0)
+            note = f"k-means NMI {scores['test_kmeans_nmi']:.3f}"
+            if "kmeans_pixels_nmi" in scores:
+                note += f" (on raw pixels {scores['kmeans_pixels_nmi']:.3f})"
         figures.embedding_projection(
             projection(embeddings),
             labels,

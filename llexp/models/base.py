@@ -123,6 +123,7 @@ class ImageModel:
     name = "model"
     depth = 0
     objective = "val_loss"  # what a sweep optimises unless `objective` says otherwise
+    needs_labels = True  # False: trains on images alone (a folder without classes will do)
     metric_names: tuple[str, ...] = ()  # the names of `metrics()`, known without Keras
 
     def __call__(self, inputs):
