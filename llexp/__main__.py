@@ -1,7 +1,8 @@
 """`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.runner.run`.
 
-`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow), and
-`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra).
+`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow),
+`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra), and
+`llexp stack ...` to `llexp.stack` (a chain of ordinary runs, one process each).
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ def main() -> int:
         return review(sys.argv[2:])
     if sys.argv[1:2] == ["resume"]:
         return resume.main(sys.argv[2:])
+    if sys.argv[1:2] == ["stack"]:
+        from llexp.stack import main as stack
+
+        return stack(sys.argv[2:], prog="llexp stack")
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
         plugins.check(sys.argv[1:])
     except LlexpError as error:

@@ -55,6 +55,24 @@ def load_encoder(run: Path, name: str) -> keras.Model:
     return encoder
 
 
+def chained_runs(encoder_from) -> list[Path]:
+    """The autoencoder run folders of `model.encoder_from` (one, or a list, bottom first), each
+    trained on the codes of the one before, or one line on why not."""
+    paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
+    if not paths:
+        raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")
+    runs = [encoder_run(p) for p in paths]
+    for lower, upper in zip(runs, runs[1:], strict=False):
+        dataset = run_config(upper).get("dataset", {})
+        source = dataset.get("encoder_from")
+        if dataset.get("_target_") != CODES_TARGET or encoder_run(source) != lower:
+            raise LlexpError(
+                f"model.encoder_from: {upper} was not trained on the codes of {lower}; "
+                f"train it with dataset=codes dataset.encoder_from={lower}"
+            )
+    return runs
+
+
 def shape_text(shape) -> str:
     return "x".join(str(s) for s in shape)
 
@@ -97,18 +115,7 @@ class EncoderClassifier(Classifier):
     ):
         self.check_head(num_classes, dense, width, dropout, activation)
         self.check_head_shape(head, head_convs, head_batch_norm)
-        paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
-        if not paths:
-            raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")
-        self.runs = [encoder_run(p) for p in paths]
-        for lower, upper in zip(self.runs, self.runs[1:], strict=False):
-            dataset = run_config(upper).get("dataset", {})
-            source = dataset.get("encoder_from")
-            if dataset.get("_target_") != CODES_TARGET or encoder_run(source) != lower:
-                raise LlexpError(
-                    f"model.encoder_from: {upper} was not trained on the codes of {lower}; "
-                    f"train it with dataset=codes dataset.encoder_from={lower}"
-                )
+        self.runs = chained_runs(encoder_from)
         self.freeze = bool(freeze)
 
     def describe(self) -> str:
