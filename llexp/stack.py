@@ -13,10 +13,11 @@
     classifier  python -m llexp model=encoder_classifier model.encoder_from=[stage1,stage2,...]
                 (or =[finetune]; with the first stage's dataset and labels)
 
-OVERRIDES go to every run (`model.*` to the stages only); `--stage K ...` to stage K alone
-(`--stage 2 model.width=128`), `--finetune ...` to the fine-tuning run and `--classifier ...` to
-the last run alone (`model.freeze=false`, `model.dense=[256]`, `experiment=...`). A failed run
-stops the chain with its exit status. The commands are printed, so any run can be redone by hand.
+OVERRIDES go to every run (`model.*` and `experiment=...` to the stages only); `--stage K ...`
+to stage K alone (`--stage 2 model.width=128`), `--finetune ...` to the fine-tuning run and
+`--classifier ...` to the last run alone (`model.freeze=false`, `model.dense=[256]`,
+`experiment=...`). A failed run stops the chain with its exit status. The commands are printed,
+so any run can be redone by hand.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def stage_commands(
         finetune: None for no fine-tuning; else the overrides of the fine-tuning run.
     """
     per_stage = per_stage or {}
-    model = [o for o in overrides if o.lstrip("+~").startswith("model.")]
+    # A preset of the stages' settings (experiment=cifar10_stacked_autoencoder) is theirs too.
+    model = [o for o in overrides if o.lstrip("+~").startswith(("model.", "experiment="))]
     shared = [o for o in overrides if o not in model]
     dataset = [o for o in shared if o.startswith("dataset")]
     others = [o for o in shared if not o.startswith("dataset")]
