@@ -9,7 +9,7 @@ from llexp.errors import LlexpError, whole
 from llexp.lazy import lazy
 from llexp.models.autoencoder import Autoencoder
 from llexp.models.base import check_loss
-from llexp.models.encoder_classifier import chained_runs, shape_text
+from llexp.models.encoder_classifier import chained_runs, run_config, shape_text
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -38,6 +38,14 @@ class StackedAutoencoder(Autoencoder):
         self, encoder_from: list[str], loss: str = "mse", visualization_size: int = 8
     ):  # Autoencoder's keys describe one stage; the stages' own runs hold theirs.
         self.runs = chained_runs(encoder_from)
+        for k, run in enumerate(self.runs[1:], start=2):
+            last = run_config(run).get("model", {}).get("last_activation")
+            if last != "sigmoid":
+                raise LlexpError(
+                    f"model.encoder_from: stage {k} ({run}) has last_activation={last}; stages "
+                    "above the first need sigmoid (the codes they learn are squashed by one) to "
+                    "be fine-tuned together"
+                )
         check_loss("model.loss", loss)
         self.loss_name = loss
         self.visualization_size = whole("model.visualization_size", visualization_size, 1)
