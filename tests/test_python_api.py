@@ -25,19 +25,22 @@ def test_run_stays_the_function_after_the_run_module_is_imported():
     assert llexp.run is llexp.runner.run and callable(llexp.run)
 
 
-def first_python_block(text: str) -> str:
-    return text.split("```python\n", 1)[1].split("```", 1)[0]
+def python_blocks(text: str) -> list[str]:
+    return [part.split("```", 1)[0] for part in text.split("```python\n")[1:]]
 
 
 @pytest.mark.slow
-def test_the_documented_block_runs_as_written_in_a_fresh_python(tmp_path):
-    block = first_python_block(DOC.read_text())
-    assert "llexp.fit_model_on(" in block and "llexp.run(cfg" in block  # the order that broke
-    script = block + "\nprint('accuracy', result.metrics['test_accuracy'])\n"
+def test_the_documented_blocks_run_as_written_in_a_fresh_python(tmp_path):
+    runs, functions = python_blocks(DOC.read_text())[:2]
+    assert "llexp.run(cfg" in runs and "llexp.fit_model_on(" in functions
+    # The run block before and after the functions: llexp.run after fit_model_on once failed.
+    again = runs.replace('"outputs/mine"', '"outputs/mine2"')  # a new run folder the second time
+    assert again != runs
+    script = runs + functions + again + "\nprint('accuracy', result.metrics['test_accuracy'])\n"
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert float(done.stdout.split("accuracy ")[-1]) > 0.5
-    for folder in ("outputs/api", "outputs/ae", "outputs/mine"):
+    for folder in ("outputs/api", "outputs/ae", "outputs/mine", "outputs/mine2"):
         assert (tmp_path / folder / "metrics.json").is_file()
