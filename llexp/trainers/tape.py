@@ -253,7 +253,9 @@ class Trainer:
     def predict(self, x, batch_size: int = 32):
         """The model's outputs for inputs `x`, as a NumPy array (which also answers `.numpy()`,
         as the tensor a model call returns does)."""
-        return self.model.predict(x, batch_size=batch_size, verbose=0).view(Predictions)
+        outputs = self.model.predict(x, batch_size=batch_size, verbose=0)
+        # A model with several outputs gives a list of arrays: left as it is.
+        return outputs.view(Predictions) if hasattr(outputs, "view") else outputs
 
     def plot_history(self, path: str | Path | None = None, title: str | None = None):
         """Draws the history (one panel per quantity, training vs validation); saves it to `path`
