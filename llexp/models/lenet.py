@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from llexp.errors import whole
 from llexp.lazy import lazy
 from llexp.models.base import grown
-from llexp.models.blocks import batch_norm, fitting_blocks, per_block, shrinking
+from llexp.models.blocks import batch_norm, fitting_blocks, is_list, per_block, shrinking
 from llexp.models.classifier import Classifier, units_list
 
 layers = lazy("keras.layers")
@@ -56,13 +57,16 @@ class LeNet(Classifier):
         head_batch_norm: bool = False,
     ):
         self.check_shared(width, depth, growth, dropout, activation)
+        if not is_list(dense_units):
+            whole("model.dense_units", dense_units, 1)  # one hidden layer, as usual
+        dense_units = units_list("dense_units", dense_units)
         self.check_head(num_classes, dense_units, None, dropout, activation)
         self.check_head_shape(head, head_convs, head_batch_norm)
         self.kernel_sizes = per_block("kernel_size", kernel_size, depth, "whole")
         self.strides = per_block("strides", strides, depth, "whole")
         self.pools = per_block("pool", pool, depth, "switch")
         self.width, self.depth, self.growth = width, depth, growth
-        self.dense_units, self.batch_norm = units_list("dense_units", dense_units), batch_norm
+        self.dense_units, self.batch_norm = dense_units, batch_norm
         self.given = (strides, pool)  # as configured: one value extends to any depth
 
     depth_rule = (

@@ -30,13 +30,19 @@ class StackedAutoencoder(Autoencoder):
         encoder_from: the run folders of the stack's autoencoders, bottom first.
         loss: any Keras loss name (mse, binary_crossentropy, ...).
         visualization_size: reconstructions.png shows `visualization_size**2` test images.
+        width: no effect (the stages' runs fix every size); accepted, like every family's
+            `width`, so that `debug=tiny` (which sets it) composes with this family too.
     """
 
     name = "stacked_autoencoder"
 
-    def __init__(
-        self, encoder_from: list[str], loss: str = "mse", visualization_size: int = 8
-    ):  # Autoencoder's keys describe one stage; the stages' own runs hold theirs.
+    def __init__(  # Autoencoder's keys describe one stage; the stages' own runs hold theirs.
+        self,
+        encoder_from: list[str],
+        loss: str = "mse",
+        visualization_size: int = 8,
+        width: int | None = None,
+    ):
         self.runs = chained_runs(encoder_from)
         for k, run in enumerate(self.runs[1:], start=2):
             last = run_config(run).get("model", {}).get("last_activation")
