@@ -69,10 +69,8 @@ def bash_commands(page: Path) -> list[tuple[int, list[str]]]:
 
 def llexp_args(words: list[str]) -> list[list[str]]:
     """The argument lists of the `python -m llexp` runs a command starts: one for a run or a
-    sweep, one per stage for `python -m llexp.stack`, the config of `python -m llexp.benchmark`
-    (its own flags dropped); none for anything else."""
-    if words[:2] == ["llexp", "stack"]:
-        return stack_stages(words[2:])
+    sweep, one per stage for `llexp stack` / `python -m llexp.stack`, the config of
+    `python -m llexp.benchmark` (its own flags dropped); none for anything else."""
     if words[:3] == ["python", "-m", "llexp"]:
         args = words[3:]
     elif words[:1] == ["llexp"]:
@@ -90,6 +88,8 @@ def llexp_args(words: list[str]) -> list[list[str]]:
         return stack_stages(words[3:])
     else:
         return []
+    if args[:1] == ["stack"]:
+        return stack_stages(args[1:])
     return [] if args[:1] in (["review"], ["resume"]) else [args]
 
 
