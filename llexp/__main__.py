@@ -18,7 +18,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import cli_help, plugins, resume, sweep
+from llexp import cli_help, plugins, resume, slurm, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors, reported
@@ -40,7 +40,10 @@ def app(cfg: DictConfig) -> float | None:
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     job = f"job {hydra_cfg.job.num} ({','.join(hydra_cfg.overrides.task)})" if multirun else "run"
     resuming = False
-    if multirun and cfg.get("skip_completed"):
+    restarts = slurm.restarts()
+    if restarts:  # requeued, preempted, or timed out and requeued: continue the same folder
+        log.info("%s: Slurm started this job again (restart %d)", job, restarts)
+    if (multirun and cfg.get("skip_completed")) or restarts:
         done = sweep.completed_metrics(cfg, out_dir)
         if done is not None:
             log.info("%s already completed in %s: skipped", job, out_dir)
@@ -64,7 +67,7 @@ def app(cfg: DictConfig) -> float | None:
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
-        with sweep.dropping_traced_gradients(enabled=alone):
+        with sweep.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
             result = run(cfg, out_dir, resume=resuming, checked=parts)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
         raise resume.interrupted(out_dir) from None

@@ -1,0 +1,230 @@
+"""Sweeps on a real one-node Slurm cluster (`scripts/slurm-cluster`), through
+`hydra/launcher=submitit_slurm`: jobs that Slurm requeues or warns of their time limit resume.
+
+The cluster is started once for these tests and stopped after them. Without Debian's
+`slurm-wlm` and `munge` (or without root, which the daemons need) they skip, except in CI
+(`CI=true` or `LLEXP_REQUIRE_SLURM=1`), where they fail: `.ci/run` installs the packages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "slurm-cluster"
+SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+
+# Small but not instant: 8x8 digits, a width-4 LeNet, batches of 8 (about 160 steps an epoch),
+# deterministic, so that two runs of one config give the same history to the last digit.
+RUN = [
+    "dataset=digits",
+    "model.width=4",
+    "model.dense_units=8",
+    "trainer.batch_size=8",
+    "deterministic=true",
+    "hydra/launcher=submitit_slurm",
+    "hydra.launcher.cpus_per_task=1",
+]
+
+
+def required() -> bool:
+    return os.environ.get("CI") == "true" or os.environ.get("LLEXP_REQUIRE_SLURM") == "1"
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A one-node Slurm cluster for the session, on ports of its own (a cluster the user runs
+    with the script's defaults is left alone); yields the environment that reaches it."""
+    missing = [c for c in ("munged", "slurmctld", "slurmd", "sbatch") if not which(c)]
+    reason = None
+    if missing:
+        reason = f"no {', '.join(missing)}: apt-get install slurm-wlm munge"
+    elif os.geteuid() != 0:
+        reason = "scripts/slurm-cluster runs the Slurm daemons as root"
+    if reason:
+        if required():
+            pytest.fail(f"CI runs the Slurm tests, but {reason}")
+        pytest.skip(reason)
+    state = tmp_path_factory.mktemp("slurm")
+    env = {
+        **os.environ,
+        "PATH": SBIN,
+        "LLEXP_SLURM_DIR": str(state),
+        "LLEXP_SLURM_CTLD_PORT": "6837",
+        "LLEXP_SLURM_SLURMD_PORT": "6838",
+        "LLEXP_SLURM_KILLWAIT": "10",
+        "SLURM_CONF": str(state / "slurm.conf"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    started = subprocess.run([SCRIPT, "start"], env=env, capture_output=True, text=True)
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert f"export SLURM_CONF={state}/slurm.conf" in started.stdout
+    try:
+        yield env
+    finally:
+        stopped = subprocess.run([SCRIPT, "stop"], env=env, capture_output=True, text=True)
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert not state.exists()
+
+
+def which(command: str) -> str | None:
+    return shutil.which(command, path=SBIN)
+
+
+def record(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def wait_for(condition, timeout: float, what: str, sweep=None) -> None:
+    """Polls `condition` every 0.1 s; fails with `what` (and the sweep's output) after
+    `timeout` seconds or when the sweep process ends first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        ended = sweep is not None and sweep.poll() is not None
+        if ended or time.monotonic() > deadline:
+            out = sweep.communicate()[0][-4000:] if ended else ""
+            pytest.fail(
+                f"{what}: not within {timeout} s{' (the sweep ended)' if ended else ''}\n{out}"
+            )
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def start_sweep(slurm_cluster, tmp_path):
+    """Starts `llexp -m RUN OVERRIDES` into `tmp_path/sweep` on the cluster; a sweep still
+    running when the test ends is stopped, its jobs cancelled."""
+    started = []
+
+    def start(*overrides: str) -> subprocess.Popen:
+        command = [sys.executable, "-m", "llexp", "-m", *RUN, *overrides, "hydra.sweep.dir=sweep"]
+        sweep = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=slurm_cluster,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append(sweep)
+        return sweep
+
+    yield start
+    for sweep in started:
+        if sweep.poll() is None:
+            sweep.kill()
+            sweep.communicate()
+    jobs = tmp_path / "sweep" / ".submitit"
+    ids = {p.name.split("_")[0] for p in jobs.glob("*_*")} if jobs.is_dir() else set()
+    if ids:
+        subprocess.run(["scancel", *ids], env=slurm_cluster, capture_output=True)
+
+
+def finish(sweep: subprocess.Popen, timeout: float = 240) -> str:
+    try:
+        out = sweep.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        sweep.kill()
+        pytest.fail(f"the sweep did not end in {timeout} s:\n{sweep.communicate()[0][-4000:]}")
+    assert sweep.returncode == 0, out[-4000:]
+    return out
+
+
+def slurm_job(run_dir: Path) -> str:
+    """The Slurm job id of a run of a submitit sweep (`ARRAY_TASK` when the sweep has several
+    jobs), as Hydra recorded it in the run's `.hydra/hydra.yaml`."""
+    from omegaconf import OmegaConf
+
+    return str(OmegaConf.load(run_dir / ".hydra" / "hydra.yaml").hydra.job.id)
+
+
+def scontrol(env: dict, *args: str) -> str:
+    done = subprocess.run(["scontrol", *args], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def history(run_dir: Path) -> list[str]:
+    return (run_dir / "history.csv").read_text().splitlines()
+
+
+def test_sweep_runs_and_a_requeued_job_resumes_to_the_uninterrupted_history(
+    slurm_cluster, start_sweep, tmp_path
+):
+    """A 2-job sweep whose jobs differ only in `trainer.verbose` (a display key): each is the
+    other's twin. Job 1 is requeued in its third epoch (`scontrol requeue`, what preemption in
+    requeue mode does: SIGTERM, then the job is queued again); Slurm starts it again, it resumes
+    its folder, and ends with the history of job 0, which ran uninterrupted."""
+    epochs = 15
+    sweep = start_sweep(f"trainer.epochs={epochs}", "trainer.verbose=0,2")
+    jobs = tmp_path / "sweep"
+    wait_for(lambda: record(jobs / "1").get("epoch", 0) >= 2, 120, "job 1 at epoch 2", sweep)
+    scontrol(slurm_cluster, "requeue", slurm_job(jobs / "1"))
+    stopped = time.monotonic()
+    # SIGTERM stops the run: its folder says so and holds the state to resume from.
+    wait_for(lambda: record(jobs / "1").get("status") != "running", 30, "job 1 stopped", sweep)
+    interrupted = record(jobs / "1")
+    assert interrupted["status"] == "interrupted", interrupted
+    assert 2 <= interrupted["epoch"] < epochs
+    assert (jobs / "1" / "resume.npz").is_file()
+    assert time.monotonic() - stopped < 10  # at once, not when Slurm's KillWait ran out
+
+    out = finish(sweep)
+    assert [record(jobs / j)["status"] for j in "01"] == ["completed", "completed"], out[-3000:]
+    log = (jobs / "1" / "llexp.log").read_text()
+    assert "Slurm started this job again (restart 1)" in log
+    assert f"resuming after epoch {interrupted['epoch']} of {epochs}" in log
+    assert history(jobs / "1") == history(jobs / "0")  # every epoch once, the same values
+    assert len(history(jobs / "1")) == 1 + epochs
+    done = [record(jobs / j) for j in "01"]
+    assert done[1]["test_accuracy"] == pytest.approx(done[0]["test_accuracy"], rel=1e-6)
+    assert len(done[1]["command"]) == 2 and len(done[0]["command"]) == 1  # two processes
+
+
+def test_time_limit_signal_requeues_the_job_which_resumes(slurm_cluster, start_sweep, tmp_path):
+    """Slurm's warning before the time limit (`--signal=USR2@90`, submitit's `signal_delay_s`):
+    mid-training, the job's time limit is cut to what it has run plus one minute, as if it had
+    been submitted so; Slurm sends the signal, submitit requeues the job, the run stops
+    resumable and says so, and the requeued job finishes it."""
+    epochs = 60
+    sweep = start_sweep(
+        f"trainer.epochs={epochs}",
+        "trainer.verbose=0",
+        "seed=3",
+        "hydra.launcher.timeout_min=30",
+        "hydra.launcher.signal_delay_s=90",
+        "hydra.launcher.max_num_timeout=1",  # submitit requeues a timed-out job this often
+    )
+    run = tmp_path / "sweep" / "0"
+    wait_for(lambda: record(run).get("epoch", 0) >= 2, 120, "the job at epoch 2", sweep)
+    job = slurm_job(run)
+    scontrol(slurm_cluster, "update", f"JobId={job}", "TimeLimit=2")  # the signal is due now
+    # Slurm looks at time limits every 30 s.
+    wait_for(lambda: record(run).get("status") != "running", 60, "the job signalled", sweep)
+    stopped = record(run)
+    assert stopped["status"] == "interrupted", stopped
+    assert 2 <= stopped["epoch"] < epochs and (run / "resume.npz").is_file()
+    log = (run / "llexp.log").read_text()
+    assert f"SIGUSR2 from Slurm (time limit near, or preempted): job {job} is requeued" in log
+    # Requeued, it runs again with the time limit it has now: give it room to finish.
+    wait_for(lambda: "PENDING" in scontrol(slurm_cluster, "show", "job", job), 30, "requeued")
+    scontrol(slurm_cluster, "update", f"JobId={job}", "TimeLimit=30")
+
+    out = finish(sweep)
+    done = record(run)
+    assert done["status"] == "completed" and done["epochs"] == epochs, out[-3000:]
+    log = (run / "llexp.log").read_text()
+    assert "Slurm started this job again (restart 1)" in log
+    assert f"resuming after epoch {stopped['epoch']} of {epochs}" in log
+    assert len(history(run)) == 1 + epochs
