@@ -1,7 +1,8 @@
 """Sweeps on a real one-node Slurm cluster (`scripts/slurm-cluster`), through
 `hydra/launcher=submitit_slurm`: jobs that Slurm requeues or warns of their time limit resume.
+(And, first, the Slurm side of a job in this process, with no cluster.)
 
-The cluster is started once for these tests and stopped after them. Without Debian's
+The cluster is started once for the slow tests and stopped after them. Without Debian's
 `slurm-wlm` and `munge` (or without root, which the daemons need) they skip, except in CI
 (`CI=true` or `LLEXP_REQUIRE_SLURM=1`), where they fail: `.ci/run` installs the packages.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from llexp import slurm
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "slurm-cluster"
 SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
@@ -38,6 +40,49 @@ RUN = [
 
 def required() -> bool:
     return os.environ.get("CI") == "true" or os.environ.get("LLEXP_REQUIRE_SLURM") == "1"
+
+
+def test_restarts_counts_slurms_restarts_only(monkeypatch):
+    monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
+    assert slurm.restarts() == 0
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "2")
+    assert slurm.restarts() == 2
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "")
+    assert slurm.restarts() == 0
+
+
+def test_requeue_signal_runs_submitits_handler_then_stops_the_run(monkeypatch, caplog):
+    """In a submitit job on Slurm, SIGUSR2 runs submitit's handler (here one that requeues and
+    exits as submitit's does), then raises `Requeued`; SIGTERM waits from then on; leaving
+    restores both handlers."""
+    monkeypatch.setenv("SUBMITIT_EXECUTOR", "slurm")
+    monkeypatch.setenv("SLURM_JOB_ID", "17")
+    calls = []
+
+    def submitits(signum, frame):
+        calls.append(signum)
+        raise SystemExit(-1)
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGUSR2, signal.SIGTERM)}
+    signal.signal(signal.SIGUSR2, submitits)
+    try:
+        with pytest.raises(slurm.Requeued) as stopped, slurm.requeue_signal():
+            os.kill(os.getpid(), signal.SIGUSR2)
+            time.sleep(5)  # the signal interrupts this
+        assert calls == [signal.SIGUSR2] and stopped.value.signum == signal.SIGUSR2
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGUSR2) is submitits
+        assert "job 17 is requeued" in caplog.text
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def test_requeue_signal_changes_nothing_outside_slurm(monkeypatch):
+    monkeypatch.delenv("SUBMITIT_EXECUTOR", raising=False)
+    before = signal.getsignal(signal.SIGUSR2)
+    with slurm.requeue_signal():
+        assert signal.getsignal(signal.SIGUSR2) == before
 
 
 @pytest.fixture(scope="session")
@@ -159,6 +204,7 @@ def history(run_dir: Path) -> list[str]:
     return (run_dir / "history.csv").read_text().splitlines()
 
 
+@pytest.mark.slow
 def test_sweep_runs_and_a_requeued_job_resumes_to_the_uninterrupted_history(
     slurm_cluster, start_sweep, tmp_path
 ):
@@ -192,6 +238,7 @@ def test_sweep_runs_and_a_requeued_job_resumes_to_the_uninterrupted_history(
     assert len(done[1]["command"]) == 2 and len(done[0]["command"]) == 1  # two processes
 
 
+@pytest.mark.slow
 def test_time_limit_signal_requeues_the_job_which_resumes(slurm_cluster, start_sweep, tmp_path):
     """Slurm's warning before the time limit (`--signal=USR2@90`, submitit's `signal_delay_s`):
     mid-training, the job's time limit is cut to what it has run plus one minute, as if it had
