@@ -19,23 +19,37 @@ import time
 from pathlib import Path
 
 import pytest
+from pauses import hooks_env
 
 from llexp import slurm
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "slurm-cluster"
 SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
 
-# Small but not instant: 8x8 digits, a width-4 LeNet, batches of 8 (about 160 steps an epoch),
-# deterministic, so that two runs of one config give the same history to the last digit.
+# The tiny config (5 batches an epoch), deterministic, so that two runs of one config give the
+# same history to the last digit.
 RUN = [
     "dataset=digits",
+    "dataset.subset=300",
     "model.width=4",
     "model.dense_units=8",
-    "trainer.batch_size=8",
+    "trainer.batch_size=64",
+    "trainer.epochs=5",
     "deterministic=true",
     "hydra/launcher=submitit_slurm",
     "hydra.launcher.cpus_per_task=1",
 ]
+THIRD_EPOCH = "batches:11"  # the first batch of the third epoch: two epochs finished
+
+
+PAUSED = ".paused"
+
+
+def paused_run(tmp_path: Path, sweep) -> Path:
+    """The run folder of the job that paused in its third epoch, once it has."""
+    marker = tmp_path / PAUSED
+    wait_for(marker.exists, 120, "a job paused in its third epoch", sweep)
+    return tmp_path / "sweep" / (marker.read_text() or "0")
 
 
 def required() -> bool:
@@ -148,8 +162,10 @@ def wait_for(condition, timeout: float, what: str, sweep=None) -> None:
 
 @pytest.fixture
 def start_sweep(slurm_cluster, tmp_path):
-    """Starts `llexp -m RUN OVERRIDES` into `tmp_path/sweep` on the cluster; a sweep still
-    running when the test ends is stopped, its jobs cancelled."""
+    """Starts `llexp -m RUN OVERRIDES` into `tmp_path/sweep` on the cluster. The first job to
+    reach its third epoch pauses there (for 2 minutes, or until a signal) and writes its Slurm
+    array task id into `tmp_path/PAUSED`; no other job pauses, nor that one when Slurm starts it
+    again. A sweep still running when the test ends is stopped, its jobs cancelled."""
     started = []
 
     def start(*overrides: str) -> subprocess.Popen:
@@ -157,7 +173,7 @@ def start_sweep(slurm_cluster, tmp_path):
         sweep = subprocess.Popen(
             command,
             cwd=tmp_path,
-            env=slurm_cluster,
+            env=hooks_env(slurm_cluster, THIRD_EPOCH, tmp_path / PAUSED, once=True),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -200,6 +216,12 @@ def scontrol(env: dict, *args: str) -> str:
     return done.stdout
 
 
+def squeue(env: dict, job: str, field: str) -> str:
+    """One field of a job as squeue shows it (`%T` its state, `%M` the time it has run)."""
+    done = subprocess.run(["squeue", "-h", "-j", job, "-o", field], env=env, capture_output=True)
+    return done.stdout.decode().strip()
+
+
 def history(run_dir: Path) -> list[str]:
     return (run_dir / "history.csv").read_text().splitlines()
 
@@ -209,69 +231,71 @@ def test_sweep_runs_and_a_requeued_job_resumes_to_the_uninterrupted_history(
     slurm_cluster, start_sweep, tmp_path
 ):
     """A 2-job sweep whose jobs differ only in `trainer.verbose` (a display key): each is the
-    other's twin. Job 1 is requeued in its third epoch (`scontrol requeue`, what preemption in
+    other's twin. One is requeued in its third epoch (`scontrol requeue`, what preemption in
     requeue mode does: SIGTERM, then the job is queued again); Slurm starts it again, it resumes
-    its folder, and ends with the history of job 0, which ran uninterrupted."""
-    epochs = 15
-    sweep = start_sweep(f"trainer.epochs={epochs}", "trainer.verbose=0,2")
-    jobs = tmp_path / "sweep"
-    wait_for(lambda: record(jobs / "1").get("epoch", 0) >= 2, 120, "job 1 at epoch 2", sweep)
-    scontrol(slurm_cluster, "requeue", slurm_job(jobs / "1"))
-    stopped = time.monotonic()
-    # SIGTERM stops the run: its folder says so and holds the state to resume from.
-    wait_for(lambda: record(jobs / "1").get("status") != "running", 30, "job 1 stopped", sweep)
-    interrupted = record(jobs / "1")
-    assert interrupted["status"] == "interrupted", interrupted
-    assert 2 <= interrupted["epoch"] < epochs
-    assert (jobs / "1" / "resume.npz").is_file()
-    assert time.monotonic() - stopped < 10  # at once, not when Slurm's KillWait ran out
+    its folder, and ends with the history of its twin, which ran uninterrupted."""
+    sweep = start_sweep("trainer.verbose=0,2")
+    run = paused_run(tmp_path, sweep)
+    twin = run.with_name("10"[int(run.name)])
+    assert record(run)["status"] == "running" and record(run)["epoch"] == 2
+    scontrol(slurm_cluster, "requeue", slurm_job(run))
+    requeued = time.monotonic()
+    # SIGTERM stops the run at once (not when Slurm's KillWait runs out): the folder says so and
+    # holds the state to resume from.
+    wait_for(lambda: record(run).get("status") != "running", 8, "the requeued job stopped", sweep)
+    stopped = record(run)
+    assert stopped["status"] == "interrupted" and stopped["epoch"] == 2, stopped
+    assert (run / "resume.npz").is_file()
+    assert time.monotonic() - requeued < 8
 
     out = finish(sweep)
-    assert [record(jobs / j)["status"] for j in "01"] == ["completed", "completed"], out[-3000:]
-    log = (jobs / "1" / "llexp.log").read_text()
+    done, other = record(run), record(twin)
+    assert done["status"] == other["status"] == "completed", out[-3000:]
+    log = (run / "llexp.log").read_text()
+    assert "SIGTERM: interrupted after 2 finished epochs" in log
     assert "Slurm started this job again (restart 1)" in log
-    assert f"resuming after epoch {interrupted['epoch']} of {epochs}" in log
-    assert history(jobs / "1") == history(jobs / "0")  # every epoch once, the same values
-    assert len(history(jobs / "1")) == 1 + epochs
-    done = [record(jobs / j) for j in "01"]
-    assert done[1]["test_accuracy"] == pytest.approx(done[0]["test_accuracy"], rel=1e-6)
-    assert len(done[1]["command"]) == 2 and len(done[0]["command"]) == 1  # two processes
+    assert "resuming from epoch 3 of 5" in log
+    assert history(run) == history(twin)  # every epoch once, the same values
+    assert len(history(run)) == 1 + 5
+    assert done["test_accuracy"] == pytest.approx(other["test_accuracy"], rel=1e-6)
+    # Both processes of the requeued job recorded the command the user typed.
+    assert len(done["command"]) == 2 and len(other["command"]) == 1
+    for command in [*done["command"], *other["command"]]:
+        assert command.startswith("llexp -m ") and "trainer.verbose=0,2" in command
 
 
 @pytest.mark.slow
 def test_time_limit_signal_requeues_the_job_which_resumes(slurm_cluster, start_sweep, tmp_path):
     """Slurm's warning before the time limit (`--signal=USR2@90`, submitit's `signal_delay_s`):
-    mid-training, the job's time limit is cut to what it has run plus one minute, as if it had
-    been submitted so; Slurm sends the signal, submitit requeues the job, the run stops
-    resumable and says so, and the requeued job finishes it."""
-    epochs = 60
+    in its third epoch, the job's time limit is cut to what it has run plus two minutes, as if it
+    had been submitted so; Slurm sends the signal, submitit requeues the job, the run stops
+    resumable and says so, and the job, started again, finishes it."""
     sweep = start_sweep(
-        f"trainer.epochs={epochs}",
-        "trainer.verbose=0",
         "seed=3",
         "hydra.launcher.timeout_min=30",
         "hydra.launcher.signal_delay_s=90",
         "hydra.launcher.max_num_timeout=1",  # submitit requeues a timed-out job this often
     )
-    run = tmp_path / "sweep" / "0"
-    wait_for(lambda: record(run).get("epoch", 0) >= 2, 120, "the job at epoch 2", sweep)
+    run = paused_run(tmp_path, sweep)
     job = slurm_job(run)
-    scontrol(slurm_cluster, "update", f"JobId={job}", "TimeLimit=2")  # the signal is due now
-    # Slurm looks at time limits every 30 s.
-    wait_for(lambda: record(run).get("status") != "running", 60, "the job signalled", sweep)
+    minutes = int(squeue(slurm_cluster, job, "%M").split(":")[-2] or 0)  # [H:]MM:SS run so far
+    scontrol(slurm_cluster, "update", f"JobId={job}", f"TimeLimit={minutes + 2}")
+    # The signal is due now; Slurm looks at time limits every 30 s.
+    wait_for(lambda: record(run).get("status") != "running", 45, "the job signalled", sweep)
     stopped = record(run)
-    assert stopped["status"] == "interrupted", stopped
-    assert 2 <= stopped["epoch"] < epochs and (run / "resume.npz").is_file()
+    assert stopped["status"] == "interrupted" and stopped["epoch"] == 2, stopped
+    assert (run / "resume.npz").is_file()
     log = (run / "llexp.log").read_text()
     assert f"SIGUSR2 from Slurm (time limit near, or preempted): job {job} is requeued" in log
-    # Requeued, it runs again with the time limit it has now: give it room to finish.
-    wait_for(lambda: "PENDING" in scontrol(slurm_cluster, "show", "job", job), 30, "requeued")
+    assert "SIGUSR2: interrupted after 2 finished epochs" in log
+    # Requeued, it would run again under the limit it has now: give it room to finish.
+    wait_for(lambda: squeue(slurm_cluster, job, "%T") == "PENDING", 30, "the job requeued")
     scontrol(slurm_cluster, "update", f"JobId={job}", "TimeLimit=30")
 
     out = finish(sweep)
     done = record(run)
-    assert done["status"] == "completed" and done["epochs"] == epochs, out[-3000:]
+    assert done["status"] == "completed" and done["epochs"] == 5, out[-3000:]
     log = (run / "llexp.log").read_text()
     assert "Slurm started this job again (restart 1)" in log
-    assert f"resuming after epoch {stopped['epoch']} of {epochs}" in log
-    assert len(history(run)) == 1 + epochs
+    assert "resuming from epoch 3 of 5" in log
+    assert len(history(run)) == 1 + 5
