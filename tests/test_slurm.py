@@ -1,6 +1,6 @@
 """Sweeps on a real one-node Slurm cluster (`scripts/slurm-cluster`), through
 `hydra/launcher=submitit_slurm`: jobs that Slurm requeues or warns of their time limit resume.
-(And, first, the Slurm side of a job in this process, with no cluster.)
+(`test_slurm_job.py` checks the Slurm side of a job in-process, with no cluster.)
 
 The cluster is started once for the slow tests and stopped after them. Without Debian's
 `slurm-wlm` and `munge` (or without root, which the daemons need) they skip, except in CI
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,8 +19,6 @@ from pathlib import Path
 
 import pytest
 from pauses import hooks_env
-
-from llexp import slurm
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "slurm-cluster"
 SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
@@ -55,49 +52,6 @@ def paused_run(tmp_path: Path, sweep) -> Path:
 
 def required() -> bool:
     return os.environ.get("CI") == "true" or os.environ.get("LLEXP_REQUIRE_SLURM") == "1"
-
-
-def test_restarts_counts_slurms_restarts_only(monkeypatch):
-    monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
-    assert slurm.restarts() == 0
-    monkeypatch.setenv("SLURM_RESTART_COUNT", "2")
-    assert slurm.restarts() == 2
-    monkeypatch.setenv("SLURM_RESTART_COUNT", "")
-    assert slurm.restarts() == 0
-
-
-def test_requeue_signal_runs_submitits_handler_then_stops_the_run(monkeypatch, caplog):
-    """In a submitit job on Slurm, SIGUSR2 runs submitit's handler (here one that requeues and
-    exits as submitit's does), then raises `Requeued`; SIGTERM waits from then on; leaving
-    restores both handlers."""
-    monkeypatch.setenv("SUBMITIT_EXECUTOR", "slurm")
-    monkeypatch.setenv("SLURM_JOB_ID", "17")
-    calls = []
-
-    def submitits(signum, frame):
-        calls.append(signum)
-        raise SystemExit(-1)
-
-    previous = {s: signal.getsignal(s) for s in (signal.SIGUSR2, signal.SIGTERM)}
-    signal.signal(signal.SIGUSR2, submitits)
-    try:
-        with pytest.raises(slurm.Requeued) as stopped, slurm.requeue_signal():
-            os.kill(os.getpid(), signal.SIGUSR2)
-            time.sleep(5)  # the signal interrupts this
-        assert calls == [signal.SIGUSR2] and stopped.value.signum == signal.SIGUSR2
-        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
-        assert signal.getsignal(signal.SIGUSR2) is submitits
-        assert "job 17 is requeued" in caplog.text
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-def test_requeue_signal_changes_nothing_outside_slurm(monkeypatch):
-    monkeypatch.delenv("SUBMITIT_EXECUTOR", raising=False)
-    before = signal.getsignal(signal.SIGUSR2)
-    with slurm.requeue_signal():
-        assert signal.getsignal(signal.SIGUSR2) == before
 
 
 @pytest.fixture(scope="session")
