@@ -67,28 +67,75 @@ def bash_commands(page: Path) -> list[tuple[int, list[str]]]:
     return commands
 
 
-def llexp_args(words: list[str]) -> list[str] | None:
-    """The arguments of a `python -m llexp` / `llexp` run or sweep; None for anything else."""
+def llexp_args(words: list[str]) -> list[list[str]]:
+    """The argument lists of the `python -m llexp` runs a command starts: one for a run or a
+    sweep, one per stage for `llexp stack` / `python -m llexp.stack`, the config of
+    `python -m llexp.benchmark` (its own flags dropped); none for anything else."""
     if words[:3] == ["python", "-m", "llexp"]:
         args = words[3:]
     elif words[:1] == ["llexp"]:
         args = words[1:]
+    elif words[:3] == ["python", "-m", "llexp.benchmark"]:
+        flags = {k for k, word in enumerate(words) if word in ("--repeats", "--epochs")}
+        # The benchmark composes "dataset=digits" before the overrides it is given.
+        return [
+            [
+                "dataset=digits",
+                *(w for k, w in enumerate(words) if k > 2 and not {k, k - 1} & flags),
+            ]
+        ]
+    elif words[:3] == ["python", "-m", "llexp.stack"]:
+        return stack_stages(words[3:])
     else:
-        return None
-    return None if args[:1] in (["review"], ["resume"]) else args
+        return []
+    if args[:1] == ["stack"]:
+        return stack_stages(args[1:])
+    return [] if args[:1] in (["review"], ["resume"]) else [args]
+
+
+def stack_stages(args: list[str]) -> list[list[str]]:
+    """The runs `llexp stack ARGS` starts, from its own `stage_commands`."""
+    from llexp.stack import stage_commands
+
+    flags = {"--stages": "2", "--out": None}
+    overrides, classifier, rest = [], [], iter(args)
+    for word in rest:
+        if word in flags:
+            flags[word] = next(rest)
+        elif word == "--classifier":
+            classifier = list(rest)
+        else:
+            overrides.append(word)
+    return stage_commands(int(flags["--stages"]), Path(flags["--out"]), overrides, classifier)
 
 
 def doc_commands() -> list[tuple[str, list[str]]]:
     found = []
     for page in PAGES:
         for number, words in bash_commands(page):
-            args = llexp_args(words)
-            if args is not None:
+            for args in llexp_args(words):
                 found.append((f"{page.relative_to(ROOT)}:{number}", args))
     return found
 
 
 COMMANDS = doc_commands()
+
+
+# Hydra's flags: those that take a value, and those that do not.
+VALUE_FLAGS = {
+    "--cfg",
+    "-c",
+    "--package",
+    "-p",
+    "--config-path",
+    "-cp",
+    "--config-name",
+    "-cn",
+    "--config-dir",
+    "-cd",
+    "--experimental-rerun",
+}
+FLAGS = {"-m", "--multirun", "--help", "-h", "--hydra-help", "--resolve", "--run", "-r", "--info"}
 
 
 def first_job(args: list[str]) -> list[str]:
@@ -97,10 +144,10 @@ def first_job(args: list[str]) -> list[str]:
     for arg in args:
         if skip:
             skip = False
-        elif arg == "--cfg":
-            skip = True  # its value (job, hydra, all) is no override
+        elif arg in VALUE_FLAGS:
+            skip = True  # its value (e.g. --cfg job) is no override
         elif arg.startswith("-"):
-            assert arg in ("-m", "--multirun", "--help", "-h"), f"unknown flag {arg}"
+            assert arg in FLAGS, f"unknown flag {arg}"
         else:
             overrides.append(arg)
     parsed = OverridesParser.create().parse_overrides(overrides)
@@ -157,8 +204,6 @@ def trained():
 @pytest.mark.slow
 @pytest.mark.parametrize("page", [p for p in PAGES if p.name != "bad_inputs.md"], ids=str)
 def test_offline_doc_commands_run(page, tmp_path, monkeypatch, trained):
-    from llexp.run import run
-
     monkeypatch.chdir(tmp_path)
     for name, make in READER_DATA.items():
         if name in page.read_text():
@@ -168,30 +213,37 @@ def test_offline_doc_commands_run(page, tmp_path, monkeypatch, trained):
         if words[:2] == ["python", "-c"]:  # a command that makes data, e.g. digits32.npz
             subprocess.run([sys.executable, *words[1:]], check=True, capture_output=True)
             continue
-        args = llexp_args(words)
-        if args is None or "--help" in args or "--cfg" in args:
-            continue
-        own = [o for o in first_job(args) if not o.startswith("trainer.epochs=")]
-        overrides = [*own, "debug=tiny", "trainer.epochs=1"]
-        cfg = composed(overrides)
-        # A run that reads or names a folder of this page's own is this page's alone.
-        local = any(o.startswith((*FILE_KEYS, "hydra.run.dir=")) for o in overrides)
-        key = (page.name if local else "", *overrides)
-        if not runs_offline(cfg) or key in trained:
-            continue
-        trained.add(key)
-        named = [o.split("=", 1)[1] for o in overrides if o.startswith("hydra.run.dir=")]
-        out_dir = tmp_path / (named[0] if named else f"run{number}")
-        metrics = run(cfg, out_dir).metrics
-        assert metrics["status"] == "completed", f"{page.name}:{number}: {metrics}"
-        ran += 1
+        for args in llexp_args(words):
+            if words[2:3] != ["llexp.benchmark"] and not {"--help", "--cfg"} & set(args):
+                ran += train(page, number, args, tmp_path, trained)
     if page.name in ("README.md", "models.md", "data.md", "training.md"):
         assert ran, f"no command of {page.name} ran"
 
 
+def train(page: Path, number: int, args: list[str], tmp_path: Path, trained: set) -> int:
+    """Trains the first job of one documented command, unless it needs a network, a service or
+    a fresh process, or was trained already; returns how many runs it trained (0 or 1)."""
+    from llexp.run import run
+
+    own = [o for o in first_job(args) if not o.startswith("trainer.epochs=")]
+    overrides = [*own, "debug=tiny", "trainer.epochs=1"]
+    cfg = composed(overrides)
+    # A run that reads or names a folder of this page's own is this page's alone.
+    local = any(o.startswith((*FILE_KEYS, "hydra.run.dir=")) for o in overrides)
+    key = (page.name if local else "", *overrides)
+    if not runs_offline(cfg) or key in trained:
+        return 0
+    trained.add(key)
+    named = [o.split("=", 1)[1] for o in overrides if o.startswith("hydra.run.dir=")]
+    out_dir = tmp_path / (named[0] if named else f"run{number}")
+    metrics = run(cfg, out_dir).metrics
+    assert metrics["status"] == "completed", f"{page.name}:{number}: {metrics}"
+    return 1
+
+
 FORBIDDEN = re.compile(
     r"\bseed \d|\bseed (?:project|notebook|code)s?\b|\bseed's\b|\b(?:packaged|VGG|original) seed\b"
-    r"|\bissues? ?#?\d|\bhelpers?\b",
+    r"|\bissues? ?#?\d",
     re.IGNORECASE,
 )
 
