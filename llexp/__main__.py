@@ -22,6 +22,7 @@ from llexp import cli_help, plugins, resume, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors, reported
+from llexp.status import PRUNED
 
 log = logging.getLogger("llexp")
 
@@ -34,6 +35,9 @@ def app(cfg: DictConfig) -> float | None:
     A job of a multirun that fails is logged at once and the sweep goes on; it returns None, which
     the Optuna sweeper records as a failed trial (NaN would crash it: it tells Optuna FAIL *with*
     the NaN value, which Optuna refuses), and the sweep ends with exit status 1.
+
+    A job of llexp's Optuna sweeper finds its trial in the study's storage, reports each epoch to
+    it and may be pruned: its folder then says `pruned` and the study records the trial PRUNED.
     """
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
@@ -49,7 +53,12 @@ def app(cfg: DictConfig) -> float | None:
         if resuming:
             log.info("%s was stopped before it completed: resuming it in %s", job, out_dir)
     started = time.perf_counter()
+    trial = None
     try:
+        if multirun and hydra_cfg.sweeper.get("trial") is not None:  # a trial of a search
+            from llexp.search import study
+
+            trial = study.job_trial(hydra_cfg, out_dir)
         job_num = hydra_cfg.job.num if multirun else None
         parallel = sweep.parallel_jobs(hydra_cfg.launcher) if multirun else 1
         # Every mistake the config can hold ends here, before TensorFlow starts (seconds);
@@ -64,8 +73,15 @@ def app(cfg: DictConfig) -> float | None:
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
+        pruning = []
+        if trial is not None:
+            from llexp.search.pruning import PruneTrial
+
+            pruning.append(PruneTrial(trial, parts.objective))
         with sweep.dropping_traced_gradients(enabled=alone):
-            result = run(cfg, out_dir, resume=resuming, checked=parts)
+            result = run(cfg, out_dir, resume=resuming, checked=parts, callbacks=pruning)
+        if result.metrics["status"] == PRUNED:
+            study.tell_pruned(trial)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
         raise resume.interrupted(out_dir) from None
     except Exception as error:

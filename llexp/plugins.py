@@ -24,6 +24,8 @@ def installed(group: str) -> set[str]:
     from hydra.core.config_store import ConfigStore
     from hydra.core.plugins import Plugins
 
+    import llexp.conf  # noqa: F401  (registers llexp's own sweeper)
+
     Plugins.instance()  # imports the installed hydra_plugins, which register their configs
     node = ConfigStore.instance().repo
     for part in group.split("/"):

@@ -11,6 +11,7 @@ import math
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,11 @@ class RunResult:
 
 
 def run(
-    cfg: DictConfig, out_dir: Path | str, resume: bool = False, checked: Parts | None = None
+    cfg: DictConfig,
+    out_dir: Path | str,
+    resume: bool = False,
+    checked: Parts | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> RunResult:
     """Trains the configured model and writes every artifact of the run into `out_dir`.
 
@@ -47,6 +52,8 @@ def run(
             instead of starting over.
         checked: what `llexp.checks.check_config(cfg)` returned, when the caller checked the
             config already (the command line does, before TensorFlow starts).
+        callbacks: more Keras callbacks for the trainer (a search's `PruneTrial`); one with a
+            true `pruned` attribute after training makes the run end as `pruned`.
 
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
@@ -68,11 +75,16 @@ def run(
         distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
         loggers.tracking(cfg, Path(out_dir)) as tracker,
     ):
-        return train_and_save(cfg, Path(out_dir), parts, tracker, resume)
+        return train_and_save(cfg, Path(out_dir), parts, tracker, resume, callbacks)
 
 
 def train_and_save(
-    cfg: DictConfig, out_dir: Path, parts: Parts, tracker=None, resume: bool = False
+    cfg: DictConfig,
+    out_dir: Path,
+    parts: Parts,
+    tracker=None,
+    resume: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> RunResult:
     """The body of `run`, under the run's dtype policy, reporting to `tracker`."""
     tracker = tracker or loggers.Logger()
@@ -134,7 +146,7 @@ def train_and_save(
         val,
         out_dir,
         steps_per_epoch,
-        callbacks=tracker.start(cfg, out_dir),
+        callbacks=[*tracker.start(cfg, out_dir), *callbacks],
     )
     train_seconds = time.perf_counter() - started
     check_finite(history, out_dir, title)
@@ -155,8 +167,10 @@ def train_and_save(
     extra = family.report(model, data, out_dir, title)
     log.info("metrics: %s", ", ".join(f"{k}={v:.4f}" for k, v in extra.items() if is_number(v)))
 
+    # A pruned run ends like a completed one (test scores, model, figures), and says it was pruned.
+    pruned = any(getattr(callback, "pruned", False) for callback in callbacks)
     metrics = {
-        "status": "completed",
+        "status": status.PRUNED if pruned else status.COMPLETED,
         **{f"test_{k}": v for k, v in test.items()},
         **{k: float(v[-1]) for k, v in history.items() if k.startswith("val_")},
         **extra,

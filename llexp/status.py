@@ -1,5 +1,6 @@
 """A run's `metrics.json` while it lives: `running` (with the epoch reached), then `completed`,
-`failed` (with the error) or `interrupted`.
+`pruned` (a search's pruner stopped it: a result, not a failure), `failed` (with the error) or
+`interrupted`.
 
 A run that is killed keeps `running`: nothing in its folder claims it completed, and
 `llexp resume RUN_DIR` continues it from the last epoch it finished.
@@ -13,6 +14,7 @@ from pathlib import Path
 from llexp.artifacts import write_json
 
 RUNNING, COMPLETED, FAILED, INTERRUPTED = "running", "completed", "failed", "interrupted"
+PRUNED = "pruned"
 
 
 def read(out_dir: Path | str) -> dict:

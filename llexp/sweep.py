@@ -272,10 +272,6 @@ class ReportFailures(Callback):
             os.environ[SWEEP_SIZE] = str(size)
         else:
             os.environ.pop(SWEEP_SIZE, None)
-        storage = OmegaConf.select(config, "hydra.sweeper.storage", default=None)
-        if isinstance(storage, str) and storage.startswith("sqlite:///"):
-            # sqlite cannot create the folder of its database file.
-            Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
