@@ -98,9 +98,18 @@ def test_optuna_search_with_sqlite_storage_resumes(tmp_path):
 
 
 def test_failed_optuna_trials_are_recorded_and_the_search_goes_on(tmp_path):
+    import optuna
+
+    from llexp.search.study import open_storage
+
+    # With storage=null the study lives in the sweep folder; its trials are set here: depth 1,
+    # 4, 4 (one trial fits 8x8 digits, two do not), whatever the sampler's random numbers.
+    storage = open_storage(None, tmp_path / "sweep")
+    study = optuna.create_study(study_name="lenet_digits", storage=storage, direction="maximize")
+    for depth in (1, 4, 4):
+        study.enqueue_trial({"model.depth": depth})
     done = llexp(
         "hparams_search=lenet_optuna",
-        "hydra.sweeper.sampler.seed=2",  # proposes depth 1, 4, 4: one trial fits, two do not
         "model.depth=choice(1,4)",
         "model.width=4",
         "hydra.sweeper.n_trials=3",

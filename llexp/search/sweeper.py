@@ -99,6 +99,12 @@ class Search:
             direction=self.direction,
             load_if_exists=True,
         )
+        if search.direction.name.lower() != self.direction:  # Optuna keeps the stored one
+            raise LlexpError(
+                f"study {search.study_name} in {self.storage} was made to "
+                f"{search.direction.name.lower()}, not to {self.direction} "
+                "(hydra.sweeper.direction): name another study with hydra.sweeper.study_name"
+            )
         log.info(
             "study %s (%s) holds %d finished trials; %s, %s, %s %d more, %d at a time",
             search.study_name,
