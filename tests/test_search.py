@@ -99,6 +99,17 @@ def test_storage_folders_are_created_and_a_study_is_found_again(tmp_path, storag
         assert (tmp_path / "sw" / study.JOURNAL).is_file()
 
 
+def test_a_study_stored_by_an_older_optuna_names_the_upgrade_command(tmp_path):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/optuna.db"
+    study.open_storage(url, tmp_path)
+    with sqlite3.connect(tmp_path / "optuna.db") as db:  # as Optuna 2.10's tables say
+        db.execute("UPDATE alembic_version SET version_num = 'v2.6.0.a'")
+    with pytest.raises(LlexpError, match=f"`optuna storage upgrade --storage {url}`"):
+        study.open_storage(url, tmp_path)
+
+
 def job_hydra_config(tmp_path, trial_number, pruner):
     """The part of a job's Hydra config that `study.job_trial` reads."""
     return OmegaConf.create(

@@ -34,13 +34,27 @@ def open_storage(storage: str | None, sweep_dir: Path | str) -> optuna.storages.
         storage = str(Path(sweep_dir) / JOURNAL)
     if "://" in storage:
         if not storage.startswith("sqlite:///"):
-            return optuna.storages.RDBStorage(storage)
+            return rdb(storage)
         Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # Jobs in parallel processes write at once: wait for sqlite's lock up to 60 s, not 5.
-        return optuna.storages.RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": 60}})
+        return rdb(storage, engine_kwargs={"connect_args": {"timeout": 60}})
     Path(storage).parent.mkdir(parents=True, exist_ok=True)
     journal = optuna.storages.journal
     return journal.JournalStorage(journal.JournalFileBackend(storage))
+
+
+def rdb(url: str, **kwargs) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage; one line when its tables were made by an older Optuna (a study
+    of llexp's earlier sweeper, Optuna 2.10), which Optuna's own command upgrades in place."""
+    try:
+        return optuna.storages.RDBStorage(url, **kwargs)
+    except RuntimeError as error:
+        if "optuna storage upgrade" not in str(error):
+            raise
+        raise LlexpError(
+            f"hydra.sweeper.storage={url} was written by an older Optuna; upgrade it once with "
+            f"`optuna storage upgrade --storage {url}`, then run the same command again"
+        ) from None
 
 
 def make(kind: str, node: Any, names: dict[str, type]) -> Any:
