@@ -49,8 +49,9 @@ def run_folder(argv: list[str]) -> Path:
         raise LlexpError(f"{run_dir}: no such folder; {USAGE}")
     if not (run_dir / ".hydra" / "config.yaml").is_file():
         raise LlexpError(f"{run_dir} is no run folder (it has no .hydra/config.yaml); {USAGE}")
-    if status.read(run_dir).get("status") == status.COMPLETED:
-        raise LlexpError(f"{run_dir} holds a completed run: nothing to resume")
+    ended = status.read(run_dir).get("status")
+    if ended in (status.COMPLETED, status.PRUNED):  # pruned: its search stopped it on purpose
+        raise LlexpError(f"{run_dir} holds a {ended} run: nothing to resume")
     return run_dir
 
 

@@ -180,3 +180,13 @@ def test_an_objective_missing_from_the_epoch_logs_never_prunes(tiny_cfg, tmp_pat
     run(tiny_cfg("trainer.epochs=2"), tmp_path, callbacks=[PruneTrial(trial, "test_accuracy")])
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["epochs"] == 2
+
+
+def test_a_pruned_run_is_not_resumed(tmp_path, capsys):
+    from llexp import resume
+
+    (tmp_path / ".hydra").mkdir()
+    (tmp_path / ".hydra" / "config.yaml").write_text("seed: 1\n")
+    (tmp_path / "metrics.json").write_text(json.dumps({"status": "pruned", "epochs": 2}))
+    assert resume.main([str(tmp_path)]) == 2
+    assert "holds a pruned run: nothing to resume" in capsys.readouterr().err
