@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from llexp.errors import LlexpError
 from llexp.search import space, study
-from llexp.search.results import write_results
+from llexp.search.results import RESULTS, describe, write_results
 
 log = logging.getLogger("llexp")
 
@@ -131,7 +131,9 @@ class Search:
                     self.max_failure_rate,
                 )
                 break
-        write_results(search, self.sweep_dir / "optimization_results.yaml")
+        results = self.sweep_dir / RESULTS
+        write_results(search, results)
+        log.info("%s (%s)", describe(results), results)
 
     @staticmethod
     def job_overrides(trial: optuna.Trial, fixed: dict[str, str], name: str) -> list[str]:
