@@ -1,7 +1,8 @@
-"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`.
+"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.runner.run`.
 
-`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow), and
-`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra).
+`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow),
+`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra), and
+`llexp stack ...` to `llexp.stack` (a chain of ordinary runs, one process each).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
         parts = check_config(cfg)
         if not early:
             sweep.configure_tensorflow(cfg.resources, job_num, parallel)
-        from llexp.run import run
+        from llexp.runner import run
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
@@ -165,6 +166,10 @@ def command(argv: list[str]) -> int:
         return review(argv[1:])
     if argv[:1] == ["resume"]:
         return resume.main(argv[1:])
+    if argv[:1] == ["stack"]:
+        from llexp.stack import main as stack
+
+        return stack(argv[1:], prog="llexp stack")
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
         plugins.check(argv)
     except LlexpError as error:

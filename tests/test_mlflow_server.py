@@ -32,7 +32,7 @@ def call(base: str, path: str, body: dict | None = None) -> dict:
 
 
 def test_mlflow_server_serves_the_runs_of_the_llexp_store(tiny_cfg, tmp_path):
-    from llexp.run import run
+    from llexp.runner import run
 
     store = f"sqlite:///{tmp_path}/outputs/mlflow.db"
     tracked = ["logger=mlflow", f"logger.tracking_uri={store}", "logger.experiment=served"]

@@ -134,7 +134,7 @@ ALWAYS = {"_target_": "optuna.pruners.ThresholdPruner", "lower": 2.0}
 def test_a_job_finds_its_trial_through_the_storage_and_is_pruned_after_an_epoch(
     tiny_cfg, tmp_path, trainer
 ):
-    from llexp.run import run
+    from llexp.runner import run
 
     storage = study.open_storage(f"sqlite:///{tmp_path}/optuna.db", tmp_path)
     search = optuna.create_study(study_name="s", storage=storage, direction="maximize")
@@ -163,7 +163,7 @@ def test_a_job_finds_its_trial_through_the_storage_and_is_pruned_after_an_epoch(
 
 
 def test_the_last_epoch_is_reported_but_never_pruned(tiny_cfg, tmp_path):
-    from llexp.run import run
+    from llexp.runner import run
 
     search = optuna.create_study(direction="maximize", pruner=study.make_pruner(ALWAYS))
     trial = search.ask()
@@ -173,7 +173,7 @@ def test_the_last_epoch_is_reported_but_never_pruned(tiny_cfg, tmp_path):
 
 
 def test_an_objective_missing_from_the_epoch_logs_never_prunes(tiny_cfg, tmp_path):
-    from llexp.run import run
+    from llexp.runner import run
 
     search = optuna.create_study(direction="maximize", pruner=study.make_pruner(ALWAYS))
     trial = search.ask()
