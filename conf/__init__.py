@@ -1,10 +1,13 @@
 """llexp's Hydra configs, shipped as the package `llexp.conf`.
 
 Importing it (Hydra does, to find the configs) registers the resolvers the configs use to derive
-a dataset's class count from its other keys, so the model's `num_classes` follows the data.
+a dataset's class count from its other keys, so the model's `num_classes` follows the data, and
+llexp's Optuna sweeper (`hydra/sweeper=optuna`), which an editable install hides from Hydra.
 """
 
 from omegaconf import OmegaConf
+
+from hydra_plugins.llexp_optuna_sweeper import register
 
 
 def cifar100_classes(label_mode: str) -> int | None:
@@ -26,3 +29,4 @@ def folder_classes(path) -> int | None:
 
 OmegaConf.register_new_resolver("llexp.cifar100_classes", cifar100_classes, replace=True)
 OmegaConf.register_new_resolver("llexp.folder_classes", folder_classes, replace=True)
+register()
