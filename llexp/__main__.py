@@ -18,7 +18,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import cli_help, plugins, resume, sweep
+from llexp import cli_help, compat, plugins, resume, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors, reported
@@ -64,7 +64,7 @@ def app(cfg: DictConfig) -> float | None:
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
-        with sweep.dropping_traced_gradients(enabled=alone):
+        with compat.dropping_traced_gradients(enabled=alone):
             result = run(cfg, out_dir, resume=resuming, checked=parts)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
         raise resume.interrupted(out_dir) from None
@@ -106,6 +106,8 @@ def settle_imports() -> None:
 def main() -> int:
     """Console script `llexp`: `llexp review ...` reviews run folders, anything else runs Hydra
     (after checking that the launcher and sweeper it names are installed)."""
+    if not llexp.TF_LOG_LEVEL_SET_BY_USER:  # else the user asked for TensorFlow's messages
+        compat.QuietTensorFlowImport.install()
     if sys.argv[1:2] == ["review"]:
         from llexp.review import main as review
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, evaluation, figures, loggers, status
+from llexp import artifacts, compat, evaluation, figures, loggers, status
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
 from llexp.distribute import distribution, replicas
@@ -55,15 +55,14 @@ def run(
     # (Before the dtype policy is set: clearing the session also resets the global policy.)
     keras.backend.clear_session()
     parts = checked or check_config(cfg)  # before anything is built: a mistake ends in one line
-    if cfg.get("deterministic"):
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()  # for the whole process, as TF has it
     # The model is built and trained under the configured precision; the global Keras policy is
     # restored afterwards, so the next run in this process starts from float32 again.
     # The experiment tracker (logger=...) closes its run at the end, as failed if the run raises.
     # Under trainer.strategy=mirrored the model, optimizer and metrics are made on every device.
+    # Deterministic ops (deterministic=true) are a process-wide switch in TensorFlow: turned off
+    # again when the run ends, so the next job of a sweep gets the ops it asked for.
     with (
+        compat.op_determinism(bool(cfg.get("deterministic"))),
         dtype_policy(cfg.precision),
         distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
         loggers.tracking(cfg, Path(out_dir)) as tracker,

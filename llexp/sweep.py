@@ -10,8 +10,6 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
@@ -151,39 +149,6 @@ def shares_process(launcher: DictConfig | None) -> bool:
         return False
     threads = launcher.get("backend") in ("threading", "sequential")
     return threads or launcher.get("prefer") == "threads" or launcher.get("require") == "sharedmem"
-
-
-@contextmanager
-def dropping_traced_gradients(enabled: bool = True) -> Iterator[None]:
-    """Around one job of the command line: forgets the gradient functions its traces registered
-    in TensorFlow's global registry, so a sweep's process does not grow with every job.
-
-    Each trace of a train step goes through Keras's `_all_reduce_sum_gradients` (TensorFlow
-    backend), whose `tf.custom_gradient` registers a new `CustomGradient-N` entry in
-    `tensorflow.python.framework.ops.gradient_registry`, never removed; its closure keeps the
-    traced step's graphs alive: 9 MB a job in a sweep of small jobs, 0.1 MB with this. The
-    entries are only looked up while a step is traced, and the job's model is gone when it ends
-    (the Python API, whose caller keeps the model, does not do this; nor do jobs that share a
-    process, `shares_process`: one would drop what another is tracing). The registry is private
-    TensorFlow; if it moves, nothing is dropped.
-    """
-    if not enabled:
-        yield
-        return
-    try:
-        from tensorflow.python.framework import ops
-
-        registry = ops.gradient_registry._registry
-    except (ImportError, AttributeError):
-        registry = None
-    before = set(registry) if isinstance(registry, dict) else None
-    try:
-        yield
-    finally:
-        if before is not None:
-            for name in set(registry) - before:
-                if name.startswith("CustomGradient-"):
-                    del registry[name]
 
 
 def split_cpu(tf, count: int) -> None:
