@@ -9,7 +9,7 @@ import pytest
 from llexp.data import DigitsDataset, KerasDataset, NpzDataset, batches
 from llexp.errors import LlexpError
 
-from conftest import write_npz
+from helpers import write_npz
 
 
 def test_npz_grayscale_uint8_is_scaled_and_gets_a_channel(npz_file):
@@ -232,7 +232,7 @@ def write_cifar100(root, n_train=40, n_test=20):
 
 
 @pytest.mark.parametrize("label_mode, classes", [("fine", 100), ("coarse", 20)])
-def test_cifar100_loader_reads_the_real_archive_with_its_class_names(
+def test_cifar100_loader_reads_the_real_archive_and_names_its_classes(
     label_mode, classes, tmp_path, monkeypatch
 ):
     from llexp.api import compose
@@ -243,7 +243,11 @@ def test_cifar100_loader_reads_the_real_archive_with_its_class_names(
     assert cfg.dataset.num_classes == classes and cfg.model.num_classes == classes
     data = instantiate(cfg.dataset).splits()
     assert data.input_shape == (32, 32, 3) and len(data.test) == 100
-    assert data.class_names == [f"{label_mode}{i}" for i in range(classes)]
+    # CIFAR-100's names, from the dataset's YAML, in label order (the archive's own are unread).
+    first = {"fine": ["apple", "aquarium_fish"], "coarse": ["aquatic_mammals", "fish"]}
+    last = {"fine": "worm", "coarse": "vehicles_2"}
+    assert len(data.class_names) == classes and len(set(data.class_names)) == classes
+    assert data.class_names[:2] == first[label_mode] and data.class_names[-1] == last[label_mode]
     expected = np.arange(100) if label_mode == "fine" else np.arange(100) % 20
     np.testing.assert_array_equal(data.test.labels, expected)
     np.testing.assert_allclose(data.test.x[7], 7 / 255.0, rtol=1e-6)  # pixels of test image 7
