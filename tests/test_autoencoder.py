@@ -14,18 +14,7 @@ from llexp.errors import LlexpError, instantiate
 from llexp.models import Autoencoder
 from llexp.run import run
 
-from conftest import assert_drawn, write_npz
-
-TINY_AE = [
-    "model=autoencoder",
-    "dataset=digits",
-    "dataset.subset=300",
-    "model.width=4",
-    "model.visualization_size=3",
-    "trainer.epochs=1",
-    "trainer.batch_size=64",
-    "trainer.verbose=0",
-]
+from helpers import TINY_AE, assert_drawn, write_npz
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import TINY
+from helpers import TINY
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ def both(tmp_path_factory):
     """One tiny two-epoch run per trainer, same config and seed."""
     from llexp.api import compose
 
-    from conftest import TINY
+    from helpers import TINY
 
     runs = {}
     for name in TRAINERS:
@@ -198,9 +198,8 @@ def test_mistakes_fail_in_one_line_before_any_data_loads(
 
 @pytest.mark.slow
 def test_command_line_tape_run_writes_the_same_folder_as_fit(tmp_path):
-    from test_cli import llexp
-
-    from conftest import TINY
+    from helpers import TINY
+    from helpers import run_llexp as llexp
 
     folders = {}
     for name in TRAINERS:

@@ -11,7 +11,8 @@ from llexp.api import compose
 from llexp.artifacts import load_model
 from llexp.errors import LlexpError, instantiate
 from llexp.run import run
-from tests.conftest import write_npz
+
+from helpers import write_npz
 
 AE = ["model=autoencoder", "model.width=4", "model.depth=1", "model.visualization_size=2"]
 HEAD = ["model=encoder_classifier", "model.dense=[8]"]
