@@ -24,9 +24,14 @@ NOT_RESULT_KEYS = ("skip_completed", "resources", "objective", "logger")
 
 # Filled by `ReportFailures` in the sweep's process; `llexp.__main__.main` turns it into the
 # exit status (the callback runs in the parent process even when joblib runs the jobs elsewhere).
+# Module state because Hydra makes the callback from the config and hands `main` neither it nor
+# the jobs' results: this list is the one channel from the callback to the exit status.
 FAILED_JOBS: list[str] = []
 
-_applied: dict | None = None  # the TensorFlow settings this process already runs with
+# The `resources` this process already applied to TensorFlow. Module state because TensorFlow's
+# own settings are: threads and devices are taken once per process, before its runtime starts,
+# so a later job of a sweep in the same process can only compare, not apply.
+_applied: dict | None = None
 
 
 def is_joblib(launcher: DictConfig | None) -> bool:
