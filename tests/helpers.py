@@ -143,3 +143,14 @@ def completed(acc, params):
         "versions": {"llexp": "0.1.0"},
         "config": {"seed": 42},
     }
+
+
+def keras_downloads(monkeypatch, module: str, get_file) -> None:
+    """Makes the Keras module `module` (`datasets.mnist`, `applications.vgg16.file_utils`) call
+    `get_file` instead of downloading: tests give it local files in the real formats, or fail
+    as an offline machine does.
+
+    Keras's loaders call the `get_file` they imported under `keras.src` and take no path of
+    their own, so this is the tests' one reach into `keras.src` (a moved module fails here).
+    """
+    monkeypatch.setattr(f"keras.src.{module}.get_file", get_file)

@@ -9,7 +9,7 @@ import pytest
 from llexp.data import DigitsDataset, KerasDataset, NpzDataset, batches
 from llexp.errors import LlexpError
 
-from helpers import write_npz
+from helpers import keras_downloads, write_npz
 
 
 def test_npz_grayscale_uint8_is_scaled_and_gets_a_channel(npz_file):
@@ -92,7 +92,7 @@ def test_batches_shuffle_with_the_seed():
 
 
 def fake_get_file(monkeypatch, module, path):
-    monkeypatch.setattr(f"keras.src.datasets.{module}.get_file", lambda *a, **k: str(path))
+    keras_downloads(monkeypatch, f"datasets.{module}", lambda *a, **k: str(path))
 
 
 def test_mnist_loader_reads_the_real_npz_format(tmp_path, monkeypatch):
@@ -120,8 +120,9 @@ def test_fashion_mnist_loader_reads_the_real_idx_gz_format(tmp_path, monkeypatch
         files[name] = tmp_path / f"{name}.gz"
         with gzip.open(files[name], "wb") as f:
             f.write(bytes(header) + payload.tobytes())
-    monkeypatch.setattr(
-        "keras.src.datasets.fashion_mnist.get_file",
+    keras_downloads(
+        monkeypatch,
+        "datasets.fashion_mnist",
         lambda fname, **k: str(files[fname.split("-idx")[0]]),
     )
     data = KerasDataset("fashion_mnist", [28, 28, 1], 10, val_split=0, seed=0).load()
@@ -152,7 +153,7 @@ def test_offline_download_says_what_failed_and_what_to_do(monkeypatch):
             "Temporary failure in name resolution"
         )
 
-    monkeypatch.setattr("keras.src.datasets.mnist.get_file", offline)
+    keras_downloads(monkeypatch, "datasets.mnist", offline)
     monkeypatch.setenv("KERAS_HOME", "/somewhere/keras")
     with pytest.raises(LlexpError) as error:
         KerasDataset("mnist", [28, 28, 1], 10).load()
