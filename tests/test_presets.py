@@ -79,7 +79,13 @@ def test_every_preset_is_global_and_commented(name):
     assert f"experiment={name}" in text  # says how to run it
 
 
-@pytest.mark.parametrize("name", PRESETS)
+# The presets on 32x32 CIFAR images with the larger families take 20-25 s each: the slow tier.
+SLOW_PRESETS = {"cifar10_vgg16", "cifar10_vgg16_finetune", "cifar10_encoder_classifier"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_PRESETS else n for n in PRESETS]
+)
 def test_every_preset_trains_one_step_under_debug_tiny(name, keras_datasets):
     extra = []
     if name == "cifar10_encoder_classifier":  # needs an autoencoder run: train that preset first

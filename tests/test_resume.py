@@ -44,7 +44,12 @@ AUGMENT = (
 
 
 @pytest.mark.parametrize(
-    "trainer, extra", [("fit", []), ("tape", []), ("fit", [AUGMENT])], ids=["fit", "tape", "aug"]
+    "trainer, extra",
+    [
+        pytest.param("fit", [], id="fit"),
+        pytest.param("tape", [], id="tape", marks=pytest.mark.slow),
+        pytest.param("fit", [AUGMENT], id="aug", marks=pytest.mark.slow),
+    ],
 )
 def test_an_interrupted_run_resumes_to_the_same_result(
     trainer, extra, tiny_cfg, tmp_path, monkeypatch
@@ -80,6 +85,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(
     assert len(resumed.metrics["command"]) == 2  # started, then resumed
 
 
+@pytest.mark.slow
 def test_a_run_stopped_after_its_last_epoch_completes_on_resume(tiny_cfg, tmp_path, monkeypatch):
     cfg = tiny_cfg("trainer.epochs=2")
     from llexp import artifacts
@@ -113,6 +119,7 @@ def test_metrics_json_says_running_with_the_epoch_until_the_run_ends(
     assert result.metrics["command"] == ["llexp trainer.epochs=2 'hydra.run.dir=my runs'"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_the_command_line_is_one_line_status_interrupted_exit_130(
     tmp_path, monkeypatch, caplog, capsys
 ):
@@ -132,6 +139,7 @@ def test_ctrl_c_on_the_command_line_is_one_line_status_interrupted_exit_130(
     assert status.read(tmp_path)["epochs"] == 3
 
 
+@pytest.mark.slow
 def test_a_fresh_run_in_a_used_folder_does_not_pick_up_old_state(tiny_cfg, tmp_path, monkeypatch):
     cfg = tiny_cfg("trainer.epochs=2")
     interrupt_mid_epoch(monkeypatch, steps(cfg) + 1)
@@ -213,6 +221,7 @@ def test_deterministic_ops_are_on_during_the_run_only(tiny_cfg, tmp_path, monkey
     assert seen == [True, False]
 
 
+@pytest.mark.slow
 def test_a_sweep_rerun_with_skip_completed_resumes_its_interrupted_job(
     tmp_path, monkeypatch, caplog
 ):

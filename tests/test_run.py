@@ -78,6 +78,7 @@ def test_reloaded_model_predicts_exactly_the_same(finished):
     )
 
 
+@pytest.mark.slow
 def test_training_learns_digits(tiny_cfg, tmp_path):
     result = run(
         tiny_cfg(

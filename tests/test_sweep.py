@@ -158,6 +158,7 @@ def test_parallel_jobs_counts_as_joblib_does(launcher, jobs, monkeypatch):
     assert sweep.parallel_jobs(OmegaConf.create(launcher)) == jobs
 
 
+@pytest.mark.slow
 def test_a_job_leaves_no_traced_gradient_behind_in_tensorflow(tiny_cfg, tmp_path):
     registry = compat.gradient_registry()
     assert registry is not None  # the installed TensorFlow still has it where compat looks

@@ -57,6 +57,7 @@ def test_tape_run_reloads_from_its_folder(both):
     np.testing.assert_allclose(load_model(out).predict(x, verbose=0), result.model.predict(x))
 
 
+@pytest.mark.slow
 def test_both_trainers_learn_digits_to_close_accuracies(tiny_cfg, tmp_path):
     accuracy = {}
     for name in TRAINERS:
