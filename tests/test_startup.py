@@ -27,6 +27,10 @@ from helpers import TINY
 # What `check_config` and `--help` must not import: each takes from 0.3 s to several seconds.
 HEAVY = ("tensorflow", "keras", "matplotlib", "sklearn")
 
+# With a Keras older than the one llexp's name lists were written from, a name is asked of Keras
+# itself (it may lack it), which imports it: only a current or newer Keras checks without.
+CURRENT_KERAS = keras_version() >= KNOWN_FROM
+
 CHECK = """
 import json, sys
 from llexp.api import compose
@@ -67,7 +71,7 @@ def test_checking_good_configs_imports_no_tensorflow():
     ]
     outcomes, imported = check_in_fresh_process(configs)
     assert outcomes == ["ok"] * len(configs)
-    assert imported == []
+    assert imported == [] or not CURRENT_KERAS
 
 
 MISTAKES = [
@@ -90,7 +94,7 @@ def test_config_mistakes_are_caught_without_tensorflow():
     outcomes, imported = check_in_fresh_process([overrides for overrides, _ in MISTAKES])
     for (overrides, expected), outcome in zip(MISTAKES, outcomes, strict=True):
         assert expected in outcome, (overrides, outcome)
-    assert imported == []
+    assert imported == [] or not CURRENT_KERAS
 
 
 def test_the_names_llexp_knows_are_those_of_the_installed_keras():
