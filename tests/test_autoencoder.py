@@ -163,7 +163,9 @@ def test_encoder_reloads_and_predicts_exactly_like_the_trained_one(trained):
 TRAINERS = sorted(p.stem for p in (Path(__file__).parents[1] / "conf" / "trainer").glob("*.yaml"))
 
 
-@pytest.mark.parametrize("trainer", TRAINERS)
+@pytest.mark.parametrize(
+    "trainer", [pytest.param(t, marks=pytest.mark.slow) if t == "tape" else t for t in TRAINERS]
+)
 def test_every_trainer_trains_it_on_the_images_alone(trainer, tmp_path):
     from llexp.api import compose
 
@@ -172,6 +174,7 @@ def test_every_trainer_trains_it_on_the_images_alone(trainer, tmp_path):
     assert result.metrics["test_mse"] == pytest.approx(result.metrics["test_loss"], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_rgb_images_train_with_a_bottleneck(tmp_path):
     from llexp.api import compose
 

@@ -79,8 +79,14 @@ def test_every_preset_is_global_and_commented(name):
     assert f"experiment={name}" in text  # says how to run it
 
 
-# The presets on 32x32 CIFAR images with the larger families take 20-25 s each: the slow tier.
-SLOW_PRESETS = {"cifar10_vgg16", "cifar10_vgg16_finetune", "cifar10_encoder_classifier"}
+# The presets with the larger families (vgg16, autoencoders) take 20-60 s each: the slow tier.
+SLOW_PRESETS = {
+    "cifar10_vgg16",
+    "cifar10_vgg16_finetune",
+    "cifar10_encoder_classifier",
+    "cifar10_autoencoder",
+    "mnist_flexible_autoencoder",
+}
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,7 @@ def test_transfer_mistakes_are_one_line_before_any_data_loads(chain, tmp_path, m
         run(tiny(*AE, "dataset=codes", f"dataset.encoder_from={lenet_run}"), tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_codes_of_a_flat_bottleneck_are_refused(tmp_path):
     flat = tmp_path / "flat"
     run(tiny(*AE, "model.bottleneck=[8]"), flat)
