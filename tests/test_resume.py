@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 
 from llexp import record
 from llexp.record import identity
-from llexp.run import run
+from llexp.runner import run
 from llexp.trainers import state
 
 EPOCHS = ["trainer.epochs=3", "trainer.early_stopping=true", "trainer.patience=5"]
@@ -214,16 +214,16 @@ def test_deterministic_ops_are_on_during_the_run_only(tiny_cfg, tmp_path, monkey
     # the switch itself can be checked).
     from tensorflow.python.framework import config
 
-    import llexp.run
+    import llexp.runner
 
     seen = []
-    train_and_save = llexp.run.train_and_save
+    train_and_save = llexp.runner.train_and_save
 
     def spy(*args, **kwargs):
         seen.append(config.is_op_determinism_enabled())
         return train_and_save(*args, **kwargs)
 
-    monkeypatch.setattr(llexp.run, "train_and_save", spy)
+    monkeypatch.setattr(llexp.runner, "train_and_save", spy)
     run(tiny_cfg("deterministic=true"), tmp_path / "a")
     assert not config.is_op_determinism_enabled()
     run(tiny_cfg("deterministic=false"), tmp_path / "b")
