@@ -6,6 +6,8 @@ a dataset's class count from its other keys, so the model's `num_classes` follow
 
 from omegaconf import OmegaConf
 
+from llexp import schema
+
 
 def cifar100_classes(label_mode: str) -> int | None:
     """100 fine classes or 20 coarse superclasses (otherwise None: the dataset says why)."""
@@ -25,3 +27,4 @@ def folder_classes(path) -> int | None:
 
 OmegaConf.register_new_resolver("llexp.cifar100_classes", cifar100_classes, replace=True)
 OmegaConf.register_new_resolver("llexp.folder_classes", folder_classes, replace=True)
+schema.store()  # the schemas the YAML files name in their defaults lists (llexp/schema/)

@@ -8,16 +8,9 @@ trainer (Keras `fit` or the tape loop) follows it in exactly the same way, step 
 
 from __future__ import annotations
 
-from llexp.errors import LlexpError
 from llexp.lazy import lazy
 
 keras = lazy("keras")
-
-
-def positive(key: str, value: float) -> float:
-    if value is None or value <= 0:
-        raise LlexpError(f"schedule.{key}={value} must be positive")
-    return value
 
 
 class Constant:
@@ -40,10 +33,7 @@ class Cosine:
     name = "cosine"
 
     def __init__(self, decay_epochs: float, alpha: float = 0.0):
-        self.decay_epochs = positive("decay_epochs", decay_epochs)
-        if not 0.0 <= alpha <= 1.0:
-            raise LlexpError(f"schedule.alpha={alpha} must be in [0, 1]")
-        self.alpha = alpha
+        self.decay_epochs, self.alpha = decay_epochs, alpha  # ranges: llexp/schema/train.py
 
     def __call__(self, learning_rate: float, steps_per_epoch: int):
         return keras.optimizers.schedules.CosineDecay(
@@ -65,9 +55,7 @@ class Exponential:
     name = "exponential"
 
     def __init__(self, factor: float = 0.5, every: float = 1, staircase: bool = False):
-        self.factor = positive("factor", factor)
-        self.every = positive("every", every)
-        self.staircase = staircase
+        self.factor, self.every, self.staircase = factor, every, staircase  # llexp/schema/
 
     def __call__(self, learning_rate: float, steps_per_epoch: int):
         return keras.optimizers.schedules.ExponentialDecay(

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from llexp import artifacts, evaluation
-from llexp.errors import LlexpError, whole
+from llexp.errors import LlexpError
 from llexp.lazy import lazy
 from llexp.models.base import ImageModel, check_activation, check_loss, grown, keras_loss
+from llexp.schema.keys import as_sizes
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -67,17 +68,17 @@ class Autoencoder(ImageModel):
         loss: str = "mse",
         visualization_size: int = 8,
     ):
-        self.check_shared(width, depth, growth, kernel_size, dropout, activation)
-        whole("model.visualization_size", visualization_size, 1)
+        # Types and ranges: llexp/schema/model.py, checked when the config is composed.
+        check_activation("model.activation", activation)
         if filters is not None:
-            filters = positive_list("filters", filters)
+            filters = as_sizes(filters)
             if len(filters) != depth:
                 raise LlexpError(
                     f"model.filters={filters} gives {len(filters)} blocks but model.depth={depth}"
                     f"; give one filter count per block, or set model.depth={len(filters)}"
                 )
         if bottleneck is not None:
-            bottleneck = positive_list("bottleneck", bottleneck)
+            bottleneck = as_sizes(bottleneck)
         if depth == 0 and bottleneck is None:
             raise LlexpError(
                 "model.depth=0 with model.bottleneck=null leaves nothing to compress the images; "
@@ -219,16 +220,3 @@ def baseline_mse(data) -> float:
 def encoder_of(model: keras.Model) -> keras.Model:
     """The trained encoder of an autoencoder: its input up to the "embedding" layer."""
     return keras.Model(model.input, model.get_layer("embedding").output, name="encoder")
-
-
-def positive_list(key: str, value) -> list[int]:
-    """A list of positive ints from the config (a single number is a list of one)."""
-    try:
-        values = [int(v) for v in ([value] if isinstance(value, (int, float)) else value)]
-    except (TypeError, ValueError):
-        values = []
-    if not values or min(values) < 1:
-        raise LlexpError(
-            f"model.{key}={value} must be a list of positive sizes, e.g. model.{key}=[32,16]"
-        )
-    return values

@@ -7,7 +7,7 @@ import math
 from importlib import metadata
 from pathlib import Path
 
-from llexp.errors import LlexpError, number, whole
+from llexp.errors import LlexpError
 from llexp.lazy import lazy
 
 keras = lazy("keras")
@@ -133,17 +133,6 @@ class ImageModel:
     def forward(self, inputs):
         """The layers from the input to the output tensor; subclasses implement it."""
         raise NotImplementedError
-
-    @staticmethod
-    def check_shared(width, depth, growth, kernel_size, dropout, activation) -> None:
-        """Checks the keys every convolutional family shares, each failing with one line."""
-        whole("model.width", width, 1)
-        whole("model.depth", depth, 0)
-        whole("model.kernel_size", kernel_size, 1)
-        if number("model.growth", growth, 0) == 0:
-            raise LlexpError(f"model.growth={growth} must be positive")
-        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
-        check_activation("model.activation", activation)
 
     # The depth rule, stated for the error message ({depth}, {factor} = 2**depth are filled in);
     # subclasses with a stricter rule override both `depth_rule` and `deepest`.

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from llexp import artifacts, evaluation
-from llexp.errors import LlexpError, number, whole
 from llexp.lazy import lazy
 from llexp.models.base import ImageModel, check_activation
+from llexp.schema.keys import as_sizes
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -25,11 +25,9 @@ class Classifier(ImageModel):
     def check_head(self, num_classes, dense, width, dropout, activation) -> None:
         """Checks and keeps the arguments of a head of dense layers on a backbone or encoders
         (`self.dense`, scaled so the first has `width` units when given)."""
-        whole("model.num_classes", num_classes, 1)
-        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
         check_activation("model.activation", activation)
         self.num_classes, self.dropout, self.activation = num_classes, dropout, activation
-        self.dense = scaled(units_list("dense", dense), width)
+        self.dense = scaled(as_sizes(dense), width)
 
     def head(self, x, units: list[int], activation: str, dropout: float, num_classes: int):
         """Flatten -> dense `units` (each followed by dropout) -> float32 softmax.
@@ -72,26 +70,8 @@ class Classifier(ImageModel):
         return evaluation.classification(probs, labels, names, out_dir)
 
 
-def units_list(key: str, value) -> list[int]:
-    """Layer sizes from the config: a list of whole numbers >= 1 (one number is a list of one)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value]
-    try:
-        values = list(value)
-    except TypeError:
-        values = [None]
-    if isinstance(value, str) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values
-    ):
-        raise LlexpError(
-            f"model.{key}={value} must be a list of whole sizes >= 1, e.g. model.{key}=[512,256]"
-        )
-    return values
-
-
 def scaled(units: list[int], width: int | None) -> list[int]:
     """`units` scaled so the first is `width` (the others keep their ratio); as given if None."""
     if width is None or not units:
         return units
-    whole("model.width", width, 1)
     return [max(1, round(n * width / units[0])) for n in units]

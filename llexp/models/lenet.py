@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from llexp.errors import whole
 from llexp.lazy import lazy
-from llexp.models.base import grown
+from llexp.models.base import check_activation, grown
 from llexp.models.classifier import Classifier
 
 layers = lazy("keras.layers")
@@ -43,9 +42,8 @@ class LeNet(Classifier):
         batch_norm: bool = False,
         dropout: float = 0.0,
     ):
-        self.check_shared(width, depth, growth, kernel_size, dropout, activation)
-        whole("model.num_classes", num_classes, 1)
-        whole("model.dense_units", dense_units, 1)
+        # Types and ranges: llexp/schema/model.py, checked when the config is composed.
+        check_activation("model.activation", activation)
         self.num_classes, self.width, self.depth, self.growth = num_classes, width, depth, growth
         self.kernel_size, self.activation, self.dense_units = kernel_size, activation, dense_units
         self.batch_norm, self.dropout = batch_norm, dropout

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from llexp.errors import number, whole
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
-from llexp.models.classifier import Classifier, scaled, units_list
+from llexp.models.classifier import Classifier, scaled
+from llexp.schema.keys import as_sizes
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -44,9 +44,7 @@ class MLP(Classifier):
         dropout: float = 0.0,
         batch_norm: bool = False,
     ):
-        whole("model.num_classes", num_classes, 1)
-        hidden = scaled(units_list("hidden", hidden), width)
-        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
+        hidden = scaled(as_sizes(hidden), width)  # types and ranges: llexp/schema/model.py
         check_activation("model.activation", activation)
         self.num_classes, self.hidden, self.width = num_classes, hidden, width
         self.activation, self.dropout, self.batch_norm = activation, dropout, batch_norm

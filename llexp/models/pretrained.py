@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from llexp.errors import LlexpError, first_line, whole
+from llexp.errors import LlexpError, first_line
 from llexp.lazy import lazy
 from llexp.models.base import APPLICATIONS, known_name
 from llexp.models.classifier import Classifier
@@ -56,9 +56,6 @@ class Pretrained(Classifier):
             raise LlexpError(
                 f"model.weights={weights}: use imagenet, null (random) or a weights file's path"
             )
-        if trainable_layers != "all":
-            whole("model.trainable_layers", trainable_layers, 0)
-        whole("model.min_size", min_size, 1)
         self.backbone, self.weights = backbone, weights
         self.trainable_layers, self.min_size = trainable_layers, min_size
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from llexp.errors import LlexpError, number, whole
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
-from llexp.models.classifier import Classifier, units_list
+from llexp.models.classifier import Classifier
+from llexp.schema.keys import as_sizes
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -47,16 +47,11 @@ class VGG16(Classifier):
         head_dropout: float = 0.5,
         activation: str = "relu",
     ):
-        whole("model.num_classes", num_classes, 1)
-        whole("model.width", width, 1)
-        if whole("model.depth", depth, 1) > len(BLOCKS):
-            raise LlexpError(f"model.depth={depth}: VGG-16 has 5 blocks; use 1 to 5")
-        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
-        number("model.head_dropout", head_dropout, 0.0, 1.0, high_open=True)
+        # Types and ranges (depth 1 to 5): llexp/schema/model.py, checked when composed.
         check_activation("model.activation", activation)
         self.num_classes, self.width, self.depth = num_classes, width, depth
         self.batch_norm, self.dropout, self.activation = batch_norm, dropout, activation
-        self.dense, self.head_dropout = units_list("dense", dense), head_dropout
+        self.dense, self.head_dropout = as_sizes(dense), head_dropout
 
     depth_rule = "VGG-16's {depth} max-pools halve height and width, which need at least {factor}"
 
