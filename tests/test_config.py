@@ -133,8 +133,8 @@ def test_wrongly_typed_values_are_one_line_when_composed(override, message, caps
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("model=autoencoder model.growth=0", "model.growth=0.0 must be a number in (0, inf]"),
-        ("optimizer=sgd optimizer.momentum=-1", "optimizer.momentum=-1.0 must be a number in"),
+        ("model=autoencoder model.growth=0", "model.growth=0 must be a number in (0, inf]"),
+        ("optimizer=sgd optimizer.momentum=-1", "optimizer.momentum=-1 must be a number in"),
     ],
 )
 def test_values_out_of_range_are_one_line_when_checked(override, message):

@@ -72,8 +72,8 @@ MISTAKES = [
     (["dataset=digits", "optimizer.learning_rate=-1"], "optimizer.learning_rate=-1"),
     (["dataset=digits", "objective=val_acc"], "objective=val_acc is not a metric"),
     (["dataset=digits", "trainer.monitor=val_acc"], "trainer.monitor=val_acc"),
-    (["dataset=digits", "+model.foo=1"], "unexpected keyword argument 'foo'"),
-    (["dataset.name=mnits"], "dataset.name=mnits is not an image dataset of keras.datasets"),
+    (["dataset=digits", "+model.foo=1"], "model.foo: no such key"),
+    (["dataset.name=mnits"], "dataset.name='mnits' must be one of mnist, fashion_mnist"),
     (["dataset=digits", "trainer.epochs=0"], "trainer.epochs=0"),
     (["dataset=digits", "schedule=cosine", "schedule.decay_epochs=0"], "decay_epochs"),
 ]

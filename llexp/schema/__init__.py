@@ -2,7 +2,7 @@
 """The config's schema: one dataclass per config group option, registered in Hydra's ConfigStore.
 
 Each YAML file of `conf/` names its schema first in its defaults list
-(`- /schema/model/lenet@_here_`), the way Hydra's "Structured Config schema" tutorial does. Hydra
+(`- /model_lenet_schema@_here_`), the way Hydra's "Structured Config schema" tutorial does. Hydra
 then checks every key while it composes the config, before anything is built: a key no schema
 declares ("no such key; did you mean ..."), a value of the wrong type (`trainer.epochs=abc`,
 `model.freeze=maybe`; `yes`/`no` are read as the booleans they say). `check` then applies each
@@ -65,12 +65,14 @@ GROUPS = {
 
 
 def store() -> None:
-    """Registers every schema: `base_config`, and `schema/GROUP/NAME` for each group's options."""
+    """Registers every schema: `base_config`, and `GROUP_NAME_schema` for each group's options.
+
+    At the repository's top, not in a group of their own: Hydra's `--help` lists every group."""
     config_store = ConfigStore.instance()
     config_store.store(name="base_config", node=Config)
     for group, schemas in GROUPS.items():
         for name, schema in schemas.items():
-            config_store.store(group=f"schema/{group}", name=name, node=schema, package=group)
+            config_store.store(name=f"{group}_{name}_schema", node=schema)
 
 
 def check(cfg: DictConfig) -> None:
