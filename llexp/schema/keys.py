@@ -132,7 +132,8 @@ def split_size(default=MISSING):
             return 0.0 <= v < 1.0 and math.isfinite(v)
         return is_whole(v) and v >= 0
 
-    return keyed(default, Rule(test, "a fraction in (0, 1) or a whole count of images"))
+    says = "a fraction in (0, 1) or a whole count of images (a count is written without a point)"
+    return keyed(default, Rule(test, says))
 
 
 def custom(test: Callable[[Any], bool], says: str, default=MISSING):
