@@ -19,6 +19,13 @@ from omegaconf import DictConfig
 from llexp import loggers, schema
 from llexp.errors import LlexpError, instantiate
 
+# keras.optimizers' classes as of Keras 3.15 (tests/test_startup.py compares them with the
+# installed Keras's): a misspelt optimizer `_target_` ends before TensorFlow starts.
+OPTIMIZERS = frozenset(
+    "Adadelta Adafactor Adagrad Adam AdamW Adamax Ftrl Lamb Lion Muon Nadam RMSprop SGD "
+    "ScheduleFreeAdamW".split()
+)
+
 
 @dataclass
 class Parts:
@@ -43,6 +50,7 @@ def check_config(cfg: DictConfig) -> Parts:
         2
     """
     schema.check(cfg)  # each key's type, range and choices; each group's own relations
+    check_optimizer_target(cfg.optimizer)
     loggers.make(cfg)  # the tracker's package is installed (logger=tensorboard: before trainer's)
     source = instantiate(cfg.dataset)
     family = instantiate(cfg.model)
@@ -65,3 +73,21 @@ def check_objective(objective: str, family, trainer) -> str:
             f"objective={objective} is not a metric of this run; use one of {', '.join(keys)}"
         )
     return objective
+
+
+def check_optimizer_target(optimizer: DictConfig) -> None:
+    """A `keras.optimizers.X` target names one of Keras's optimizers (without importing Keras
+    when the installed one is the version the list was read from)."""
+    from llexp.models.base import known_name
+
+    module, _, name = str(optimizer.get("_target_")).rpartition(".")
+    if module == "keras.optimizers":
+
+        def in_keras(value) -> bool:
+            import keras
+
+            return hasattr(keras.optimizers, value)
+
+        known_name(
+            "optimizer._target_", f"{name}", OPTIMIZERS, "a keras.optimizers class", in_keras
+        )

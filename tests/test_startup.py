@@ -12,6 +12,7 @@ import sys
 import keras
 import pytest
 
+from llexp.checks import OPTIMIZERS
 from llexp.errors import LlexpError
 from llexp.models.base import ACTIVATIONS, APPLICATIONS, LOSSES, keras_loss
 
@@ -76,6 +77,8 @@ MISTAKES = [
     (["dataset.name=mnits"], "dataset.name='mnits' must be one of mnist, fashion_mnist"),
     (["dataset=digits", "trainer.epochs=0"], "trainer.epochs=0"),
     (["dataset=digits", "schedule=cosine", "schedule.decay_epochs=0"], "decay_epochs"),
+    (["dataset=digits", "optimizer._target_=keras.optimizers.Adamm"], "did you mean Adam?"),
+    (["dataset=digits", "model._target_=llexp.models.LeNett"], "did you mean llexp.models.LeNet?"),
 ]
 
 
@@ -92,6 +95,14 @@ def test_the_names_llexp_knows_are_those_of_the_installed_keras():
     assert ACTIVATIONS == public - {"get", "serialize", "deserialize"}
     functions = {n for n in dir(keras.applications) if n[:1].isupper()}
     assert APPLICATIONS == {n for n in functions if callable(getattr(keras.applications, n))}
+    optimizers = {
+        n
+        for n in dir(keras.optimizers)
+        if isinstance(getattr(keras.optimizers, n), type)
+        and issubclass(getattr(keras.optimizers, n), keras.optimizers.Optimizer)
+    }
+    # Not optimizers of their own: the base class and wrappers of another optimizer.
+    assert OPTIMIZERS == optimizers - {"Optimizer", "LossScaleOptimizer", "MultiOptimizer"}
     for name in LOSSES:
         assert isinstance(keras_loss("model.loss", name), keras.losses.Loss), name
     for name in set(dir(keras.losses)) - LOSSES - {"Loss"}:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from llexp.data import walk
 from llexp.data.base import Source
 from llexp.data.checks import check_size, split, take
 from llexp.data.pipeline import FilePart, Splits
@@ -24,22 +25,23 @@ from llexp.errors import LlexpError, first_line, whole
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 CHANNELS = {"rgb": 3, "grayscale": 1}
 
 
 def class_folders(path) -> list[Path]:
-    """The class subfolders of an image folder (of its `train/` when it has one), sorted."""
+    """The class subfolders of an image folder (of its `train/` when it has one) that hold at
+    least one image, sorted: what the config's `num_classes` counts and the dataset reads.
+    Hidden folders, links out of the folder or into a loop, unreadable names: `llexp.data.walk`.
+    """
     root = Path(path).expanduser()
     base = root / "train" if (root / "train").is_dir() else root
-    return sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
+    real = root.resolve()
+    return [d for d in walk.subfolders(base, real) if walk.images(d, real, first_only=True)]
 
 
-def image_files(folder: Path) -> list[Path]:
-    """The images under `folder` (any depth), by suffix, sorted."""
-    return sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
-    )
+def image_files(folder: Path, root: Path) -> list[Path]:
+    """The images under `folder` (any depth) of the dataset folder `root`, by suffix, sorted."""
+    return walk.images(folder, root.resolve())
 
 
 def read_size(path: Path) -> tuple[int, int]:
@@ -112,7 +114,7 @@ class FolderDataset(Source):
         self.root, self.name, self.cache = root, root.name, bool(cache)
         self.test_split = check_size("dataset.test_split", test_split)
         folders = class_folders(root)
-        files = {d.name: image_files(d) for d in folders}
+        files = {d.name: image_files(d, root) for d in folders}
         files = {name: found for name, found in files.items() if found}
         if not files:
             raise LlexpError(
@@ -148,7 +150,9 @@ class FolderDataset(Source):
             return None
         if not test.is_dir():
             raise LlexpError(f"dataset.path={self.root} has train/ but no test/ folder beside it")
-        files = {d.name: image_files(d) for d in class_folders(test) if d.name != "train"}
+        files = {
+            d.name: image_files(d, self.root) for d in class_folders(test) if d.name != "train"
+        }
         files = {name: found for name, found in files.items() if found}
         unknown = sorted(set(files) - set(names))
         if unknown:
