@@ -16,7 +16,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from llexp import loggers, schema
+from llexp import loggers, memory, schema
 from llexp.errors import LlexpError, instantiate
 
 # keras.optimizers' classes as of Keras 3.15 (tests/test_startup.py compares them with the
@@ -56,6 +56,7 @@ def check_config(cfg: DictConfig) -> Parts:
     family = instantiate(cfg.model)
     family.check(source.input_shape)  # the depth rule, from the image size the config gives
     trainer = instantiate(cfg.trainer)
+    memory.check_memory(family, source.input_shape, trainer.batch_size)
     schedule = instantiate(cfg.schedule)
     objective = check_objective(cfg.get("objective") or family.objective, family, trainer)
     return Parts(source, family, trainer, schedule, objective)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llexp import artifacts, evaluation
+from llexp import artifacts, evaluation, memory
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
 from llexp.models.base import ImageModel, check_activation, check_loss, grown, keras_loss
@@ -116,6 +116,15 @@ class Autoencoder(ImageModel):
         if self.dropout:
             x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)
         return x
+
+    def size(self, input_shape):
+        """The encoder's convolutions twice (the decoder mirrors them) and the bottleneck."""
+        convs, largest, code = memory.conv_stack(input_shape, self.filters, self.kernel_size)
+        units = [*(self.bottleneck or []), *reversed((self.bottleneck or [])[:-1])]
+        dense, widest = memory.dense_stack(
+            math.prod(code), [*units, math.prod(code)] if units else []
+        )
+        return 2 * convs + dense, max(largest, widest)
 
     def forward(self, inputs):
         x = inputs

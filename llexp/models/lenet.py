@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from llexp import memory
 from llexp.lazy import lazy
 from llexp.models.base import check_activation, grown
 from llexp.models.classifier import Classifier
@@ -50,6 +53,12 @@ class LeNet(Classifier):
 
     def filters(self, block: int) -> int:
         return grown(self.width, self.growth, block)
+
+    def size(self, input_shape):
+        filters = [self.filters(i) for i in range(self.depth)]
+        convs, largest, out = memory.conv_stack(input_shape, filters, self.kernel_size)
+        dense, widest = memory.dense_stack(math.prod(out), [self.dense_units, self.num_classes])
+        return convs + dense, max(largest, widest)
 
     def forward(self, inputs):
         x = inputs

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from llexp import memory
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
 from llexp.models.classifier import Classifier, scaled
@@ -51,6 +54,10 @@ class MLP(Classifier):
 
     def describe(self) -> str:
         return f"{self.name} hidden={self.hidden}" + (" batch_norm" if self.batch_norm else "")
+
+    def size(self, input_shape):
+        units = [*self.hidden, self.num_classes]
+        return memory.dense_stack(math.prod(input_shape), units)
 
     def forward(self, inputs):
         x = layers.Flatten(name="flatten")(inputs)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from llexp import memory
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
 from llexp.models.classifier import Classifier
@@ -62,6 +65,16 @@ class VGG16(Classifier):
 
     def filters(self, block: int) -> int:
         return max(1, round(BLOCKS[block][1] * self.width / 64))
+
+    def size(self, input_shape):
+        weights, largest, shape = 0, 0, input_shape
+        for b, (convs, _) in enumerate(BLOCKS[: self.depth]):
+            filters = [self.filters(b)] * convs
+            w, top, out = memory.conv_stack(shape, filters, 3, pool=False)
+            weights, largest = weights + w, max(largest, top)
+            shape = (max(1, out[0] // 2), max(1, out[1] // 2), out[2])
+        dense, widest = memory.dense_stack(math.prod(shape), [*self.dense, self.num_classes])
+        return weights + dense, max(largest, widest)
 
     def forward(self, inputs):
         x = inputs
