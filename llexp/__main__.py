@@ -21,9 +21,11 @@ import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loa
 from llexp import cli_help, plugins, resume, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
-from llexp.hydra_errors import one_line_errors, reported
+from llexp.hydra_errors import did_you_mean, one_line_errors, reported
 
 log = logging.getLogger("llexp")
+
+COMMANDS = ("review", "resume")  # `llexp COMMAND ...`; anything else is Hydra's
 
 
 @hydra.main(version_base="1.3", config_path="pkg://llexp.conf", config_name="config")
@@ -112,6 +114,14 @@ def main() -> int:
         return review(sys.argv[2:])
     if sys.argv[1:2] == ["resume"]:
         return resume.main(sys.argv[2:])
+    word = sys.argv[1] if len(sys.argv) > 1 else ""
+    if word and word[0] not in "-+~" and "=" not in word:  # neither an override nor a flag
+        print(
+            f"llexp: error: {word}: no such command; the commands are review and resume, "
+            f"anything else is key=value{did_you_mean(word, COMMANDS)}",
+            file=sys.stderr,
+        )
+        return 2
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
         plugins.check(sys.argv[1:])
     except LlexpError as error:

@@ -13,6 +13,7 @@ import difflib
 import logging
 import re
 import sys
+import traceback
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf.errors import ValidationError
@@ -80,6 +81,24 @@ def reported(func):
             raise
         print(f"Error: {line}", file=sys.stderr)
         raise SystemExit(2) from None
+    except OSError as error:
+        if not before_the_job(error):
+            raise
+        print(
+            f"Error: cannot write the run folder {error.filename} ({error.strerror}); "
+            "pass hydra.run.dir=FOLDER (or hydra.sweep.dir=FOLDER) where you can write",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
+
+
+def before_the_job(error: OSError) -> bool:
+    """Whether Hydra raised `error` while making the run folder, before llexp's job started (a
+    file error inside the job is the job's, reported there)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return error.filename is not None and not any(
+        frame.name == "app" and frame.filename.endswith("__main__.py") for frame in frames
+    )
 
 
 @contextlib.contextmanager
