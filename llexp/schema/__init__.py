@@ -23,8 +23,9 @@ from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError, InterpolationToMissingValueError
 
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, first_line
 from llexp.schema import data, model, train
 from llexp.schema.keys import Rule, one_of, whole
 
@@ -96,7 +97,15 @@ def check_node(node: DictConfig, prefix: str) -> None:
             )
         if OmegaConf.is_missing(node, key):  # a `???` key: its owner names it in one line
             continue
-        value = node[key]
+        try:
+            value = node[key]
+        except InterpolationToMissingValueError:  # follows a `???` key, which is named itself
+            continue
+        except InterpolationResolutionError as error:  # ${dataset.num_classes}, source has none
+            raw = OmegaConf.to_container(node, resolve=False)[key]
+            raise LlexpError(
+                f"{prefix}{key}={raw} cannot be resolved: {first_line(error)}"
+            ) from None
         if isinstance(value, DictConfig):
             check_node(value, f"{prefix}{key}.")
             continue

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional
 
 from omegaconf import MISSING, DictConfig
+from omegaconf.errors import InterpolationToMissingValueError
 
 from llexp.errors import LlexpError
 from llexp.schema.keys import custom, is_whole, one_of, split_size, whole
@@ -33,7 +34,11 @@ class Source:
     @staticmethod
     def relations(node: DictConfig) -> None:
         """The class names against the class count: one distinct name per class."""
-        names, count = node.get("class_names"), node.get("num_classes")
+        names = node.get("class_names")
+        try:
+            count = node.get("num_classes")
+        except InterpolationToMissingValueError:  # counted from a `???` path: named on its own
+            count = None
         if names is None:
             return
         if count is not None and len(names) != count:

@@ -32,12 +32,14 @@ class Rule:
 
     test: Callable[[Any], bool]
     says: str
+    exact: bool = False  # show a float as typed (1.0), where 1 and 1.0 mean different things
 
     def check(self, key: str, value, nullable: bool) -> None:
         if value is None or self.test(value):
             return
         null = " or null" if nullable and " or null" not in self.says else ""
-        raise LlexpError(f"{key}={shown(value)} must be {self.says}{null}")
+        text = repr(value) if self.exact else shown(value)
+        raise LlexpError(f"{key}={text} must be {self.says}{null}")
 
 
 def shown(value) -> str:
@@ -133,7 +135,7 @@ def split_size(default=MISSING):
         return is_whole(v) and v >= 0
 
     says = "a fraction in (0, 1) or a whole count of images (a count is written without a point)"
-    return keyed(default, Rule(test, says))
+    return keyed(default, Rule(test, says, exact=True))
 
 
 def custom(test: Callable[[Any], bool], says: str, default=MISSING):
