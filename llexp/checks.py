@@ -89,6 +89,7 @@ def check_optimizer_target(optimizer: DictConfig) -> None:
 
             return hasattr(keras.optimizers, value)
 
-        known_name(
-            "optimizer._target_", f"{name}", OPTIMIZERS, "a keras.optimizers class", in_keras
-        )
+        try:
+            known_name("optimizer._target_", name, OPTIMIZERS, "a keras.optimizers class", in_keras)
+        except LlexpError as error:  # name the whole target, as the user wrote it
+            raise LlexpError(str(error).replace(f"={name}", f"={module}.{name}", 1)) from None

@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 
 from llexp import schema
 from llexp.api import compose
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, instantiate
 from llexp.schema.keys import whole
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -94,5 +94,6 @@ def test_a_count_is_still_a_count_and_a_fraction_a_fraction():
 
 
 def test_an_interpolation_that_cannot_resolve_is_one_line():
+    cfg = compose("dataset=codes", "dataset.encoder_from=x")
     with pytest.raises(LlexpError, match=r"model.num_classes=\$\{dataset.num_classes\} cannot be"):
-        schema.check(compose("dataset=codes", "dataset.encoder_from=x"))
+        instantiate(cfg.model)

@@ -23,9 +23,9 @@ from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
-from omegaconf.errors import InterpolationResolutionError, InterpolationToMissingValueError
+from omegaconf.errors import InterpolationResolutionError
 
-from llexp.errors import LlexpError, first_line
+from llexp.errors import LlexpError
 from llexp.schema import data, model, train
 from llexp.schema.keys import Rule, one_of, whole
 
@@ -99,13 +99,8 @@ def check_node(node: DictConfig, prefix: str) -> None:
             continue
         try:
             value = node[key]
-        except InterpolationToMissingValueError:  # follows a `???` key, which is named itself
-            continue
-        except InterpolationResolutionError as error:  # ${dataset.num_classes}, source has none
-            raw = OmegaConf.to_container(node, resolve=False)[key]
-            raise LlexpError(
-                f"{prefix}{key}={raw} cannot be resolved: {first_line(error)}"
-            ) from None
+        except InterpolationResolutionError:  # a `???` or broken value it follows: the part
+            continue  # that owns that value names it (llexp.errors.instantiate names the rest)
         if isinstance(value, DictConfig):
             check_node(value, f"{prefix}{key}.")
             continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional
 
 from omegaconf import MISSING, DictConfig
-from omegaconf.errors import InterpolationToMissingValueError
+from omegaconf.errors import InterpolationResolutionError
 
 from llexp.errors import LlexpError
 from llexp.schema.keys import custom, is_whole, one_of, split_size, whole
@@ -37,7 +37,7 @@ class Source:
         names = node.get("class_names")
         try:
             count = node.get("num_classes")
-        except InterpolationToMissingValueError:  # counted from a `???` path: named on its own
+        except InterpolationResolutionError:  # counted from a `???` or unreadable path: named
             count = None
         if names is None:
             return
