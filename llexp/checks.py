@@ -55,6 +55,7 @@ def check_config(cfg: DictConfig) -> Parts:
     source = instantiate(cfg.dataset)
     family = instantiate(cfg.model)
     family.check(source.input_shape)  # the depth rule, from the image size the config gives
+    source.every_class = family.learns_classes  # a class without images: only a classifier's
     trainer = instantiate(cfg.trainer)
     memory.check_memory(family, source.input_shape, trainer.batch_size)
     schedule = instantiate(cfg.schedule)

@@ -8,6 +8,7 @@ trainer (Keras `fit` or the tape loop) follows it in exactly the same way, step 
 
 from __future__ import annotations
 
+from llexp import schema
 from llexp.lazy import lazy
 
 keras = lazy("keras")
@@ -33,7 +34,8 @@ class Cosine:
     name = "cosine"
 
     def __init__(self, decay_epochs: float, alpha: float = 0.0):
-        self.decay_epochs, self.alpha = decay_epochs, alpha  # ranges: llexp/schema/train.py
+        schema.check_arguments(schema.train.Cosine, "schedule.", locals())
+        self.decay_epochs, self.alpha = decay_epochs, alpha
 
     def __call__(self, learning_rate: float, steps_per_epoch: int):
         return keras.optimizers.schedules.CosineDecay(
@@ -55,7 +57,8 @@ class Exponential:
     name = "exponential"
 
     def __init__(self, factor: float = 0.5, every: float = 1, staircase: bool = False):
-        self.factor, self.every, self.staircase = factor, every, staircase  # llexp/schema/
+        schema.check_arguments(schema.train.Exponential, "schedule.", locals())
+        self.factor, self.every, self.staircase = factor, every, staircase
 
     def __call__(self, learning_rate: float, steps_per_epoch: int):
         return keras.optimizers.schedules.ExponentialDecay(

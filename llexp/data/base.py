@@ -73,6 +73,7 @@ class Source:
     input_shape: tuple[int, ...]
     num_classes: int
     text_classes: list[str] | None = None  # the class names text labels gave, once loaded
+    every_class = True  # each class needs training images (False for a model without classes)
     # Whether making this source starts TensorFlow's runtime (it reads a Keras model to learn
     # its shape): the command line then applies `resources` before checking the config.
     starts_tensorflow = False
@@ -149,7 +150,7 @@ class Source:
             )
         if len(x_test) == 0:
             raise LlexpError(f"dataset {self.name} has no test images; llexp evaluates on them")
-        check_classes(self.name, self.num_classes, y_train, y_test)
+        check_classes(self.name, self.num_classes, y_train, y_test, self.every_class)
         if self.text_classes and not self.named:
             self.class_names = list(self.text_classes)
         if self.subset:

@@ -100,9 +100,11 @@ def squeeze(name: str, key: str, y: np.ndarray) -> np.ndarray:
     return y.astype(str)
 
 
-def check_classes(name: str, num_classes: int, y_train: np.ndarray, y_test: np.ndarray) -> None:
-    """Labels within 0..num_classes-1, and every class present among the training images
-    (an absent class would be averaged into the per-class metrics as zero)."""
+def check_classes(
+    name: str, num_classes: int, y_train: np.ndarray, y_test: np.ndarray, every_class: bool = True
+) -> None:
+    """Labels within 0..num_classes-1, and with `every_class` (a classifier's data) every class
+    present among the training images (an absent one is averaged into per-class metrics as 0)."""
     labels = [y for y in (y_train, y_test) if y.size]
     top, low = max(int(y.max()) for y in labels), min(int(y.min()) for y in labels)
     if low < 0:
@@ -116,6 +118,7 @@ def check_classes(name: str, num_classes: int, y_train: np.ndarray, y_test: np.n
             f"{num_classes}; labels must be 0..num_classes-1 (set dataset.num_classes={top + 1})"
         )
     absent = sorted(set(range(num_classes)) - set(np.unique(y_train).tolist()))
+    absent = absent if every_class else []
     if absent:
         shown = ", ".join(str(c) for c in absent[:5]) + (", ..." if len(absent) > 5 else "")
         raise LlexpError(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llexp import artifacts, evaluation, memory
+from llexp import artifacts, evaluation, memory, schema
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
 from llexp.models.base import ImageModel, check_activation, check_loss, grown, keras_loss
@@ -68,6 +68,7 @@ class Autoencoder(ImageModel):
         loss: str = "mse",
         visualization_size: int = 8,
     ):
+        schema.check_arguments(schema.model.Autoencoder, "model.", locals())
         # Types and ranges: llexp/schema/model.py, checked when the config is composed.
         check_activation("model.activation", activation)
         if filters is not None:

@@ -124,6 +124,7 @@ class ImageModel:
     depth = 0
     objective = "val_loss"  # what a sweep optimises unless `objective` says otherwise
     metric_names: tuple[str, ...] = ()  # the names of `metrics()`, known without Keras
+    learns_classes = False  # whether the labels are its targets (then each class needs images)
 
     def __call__(self, inputs):
         """The family's layers on `inputs`, once the depth rule holds for their shape."""

@@ -21,6 +21,7 @@ class Classifier(ImageModel):
 
     objective = "val_accuracy"
     metric_names = ("accuracy",)
+    learns_classes = True
 
     def check_head(self, num_classes, dense, width, dropout, activation) -> None:
         """Checks and keeps the arguments of a head of dense layers on a backbone or encoders

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from llexp import schema
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
 from llexp.models.classifier import Classifier
@@ -89,6 +90,7 @@ class EncoderClassifier(Classifier):
         dropout: float = 0.0,
         activation: str = "relu",
     ):
+        schema.check_arguments(schema.model.EncoderClassifier, "model.", locals())
         self.check_head(num_classes, dense, width, dropout, activation)
         paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
         if not paths:

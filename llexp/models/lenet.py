@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from llexp import memory
+from llexp import memory, schema
 from llexp.lazy import lazy
 from llexp.models.base import check_activation, grown
 from llexp.models.classifier import Classifier
@@ -45,6 +45,7 @@ class LeNet(Classifier):
         batch_norm: bool = False,
         dropout: float = 0.0,
     ):
+        schema.check_arguments(schema.model.LeNet, "model.", locals())
         # Types and ranges: llexp/schema/model.py, checked when the config is composed.
         check_activation("model.activation", activation)
         self.num_classes, self.width, self.depth, self.growth = num_classes, width, depth, growth

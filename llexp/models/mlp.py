@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from llexp import memory
+from llexp import memory, schema
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
 from llexp.models.classifier import Classifier, scaled
@@ -47,6 +47,7 @@ class MLP(Classifier):
         dropout: float = 0.0,
         batch_norm: bool = False,
     ):
+        schema.check_arguments(schema.model.MLP, "model.", locals())
         hidden = scaled(as_sizes(hidden), width)  # types and ranges: llexp/schema/model.py
         check_activation("model.activation", activation)
         self.num_classes, self.hidden, self.width = num_classes, hidden, width

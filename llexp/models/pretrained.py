@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from llexp import schema
 from llexp.errors import LlexpError, first_line
 from llexp.lazy import lazy
 from llexp.models.base import APPLICATIONS, known_name
@@ -50,6 +51,7 @@ class Pretrained(Classifier):
         dropout: float = 0.0,
         activation: str = "relu",
     ):
+        schema.check_arguments(schema.model.Pretrained, "model.", locals())
         self.check_head(num_classes, dense, width, dropout, activation)
         known_name("model.backbone", backbone, APPLICATIONS, "a keras.applications model", is_app)
         if weights not in ("imagenet", None) and not Path(str(weights)).expanduser().is_file():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from llexp import memory
+from llexp import memory, schema
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
 from llexp.models.classifier import Classifier
@@ -50,6 +50,7 @@ class VGG16(Classifier):
         head_dropout: float = 0.5,
         activation: str = "relu",
     ):
+        schema.check_arguments(schema.model.VGG16, "model.", locals())
         # Types and ranges (depth 1 to 5): llexp/schema/model.py, checked when composed.
         check_activation("model.activation", activation)
         self.num_classes, self.width, self.depth = num_classes, width, depth

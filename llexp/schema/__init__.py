@@ -136,3 +136,15 @@ def did_you_mean(word: str, choices, prefix: str = "") -> str:
     """`"; did you mean PREFIX.X?"` for the closest of `choices`, or `""`."""
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean {prefix}{close[0]}?" if close else ""
+
+
+def check_arguments(schema, prefix: str, values: dict) -> None:
+    """The rules of `schema`'s keys applied to a class's arguments, for a family, trainer or
+    schedule made from Python rather than from a config: `check_arguments(model.LeNet,
+    "model.", locals())` first thing in `__init__`."""
+    hints = typing.get_type_hints(schema)
+    for key in dataclasses.fields(schema):
+        rule: Rule | None = key.metadata.get("rule")
+        if rule is not None and key.name in values:
+            nullable = type(None) in typing.get_args(hints.get(key.name))
+            rule.check(f"{prefix}{key.name}", values[key.name], nullable)

@@ -6,6 +6,7 @@ A new key of a family is one line here (and its default, with a comment, in the 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -81,7 +82,7 @@ class Pretrained(Head):
 @dataclass
 class EncoderClassifier(Head):
     encoder_from: Any = custom(
-        lambda v: isinstance(v, str) or (isinstance(v, list) and v != []),
+        lambda v: isinstance(v, (str, os.PathLike)) or (isinstance(v, list) and v != []),
         "a run folder or a list of run folders",
     )
     freeze: bool = MISSING

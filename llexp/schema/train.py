@@ -36,7 +36,8 @@ class Optimizer:
     garbage and "completes"), so each has its range here."""
 
     _target_: str = MISSING
-    learning_rate: float = positive()
+    # Any, not float: llexp hands the optimizer its schedule object in place of the number.
+    learning_rate: Any = positive()
     weight_decay: Optional[float] = number(0, math.inf, high_open=True, default=None)
     clipnorm: Optional[float] = positive(default=None)
     clipvalue: Optional[float] = positive(default=None)

@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from llexp import schema
 from llexp.distribute import check_strategy
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
@@ -58,7 +59,7 @@ class BaseTrainer:
         jit_compile: bool | str = "auto",
         strategy: str | None = None,
     ):
-        # Types and ranges: llexp/schema/train.py, checked when the config is composed.
+        schema.check_arguments(schema.train.Trainer, "trainer.", locals())
         self.epochs, self.batch_size, self.verbose = epochs, batch_size, verbose
         self.early_stopping, self.patience, self.monitor = early_stopping, patience, monitor
         self.restore_best, self.checkpoint_best = restore_best, checkpoint_best
