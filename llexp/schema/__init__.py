@@ -147,4 +147,7 @@ def check_arguments(schema, prefix: str, values: dict) -> None:
         rule: Rule | None = key.metadata.get("rule")
         if rule is not None and key.name in values:
             nullable = type(None) in typing.get_args(hints.get(key.name))
-            rule.check(f"{prefix}{key.name}", values[key.name], nullable)
+            value = values[key.name]
+            if OmegaConf.is_config(value):  # Hydra passes lists as ListConfig
+                value = OmegaConf.to_container(value, resolve=True)
+            rule.check(f"{prefix}{key.name}", value, nullable)
