@@ -10,7 +10,6 @@ servers, sweeps), and a notebook still shows the figure a function returns.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +17,8 @@ import numpy as np
 from matplotlib.artist import setp
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+
+from llexp.record.files import atomic
 
 
 def subplots(figsize, **kwargs):
@@ -28,9 +29,8 @@ def subplots(figsize, **kwargs):
 
 def save_figure(fig, path: Path) -> None:
     """Saves `fig` as `path` atomically (a killed run leaves no half-written picture)."""
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    with atomic(path, Path(path).suffix) as tmp:
+        fig.savefig(tmp, dpi=100)
 
 
 def margins(fig, left: float, right: float, bottom: float, top: float, gap: float = 0.0) -> None:

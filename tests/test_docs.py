@@ -69,8 +69,8 @@ def bash_commands(page: Path) -> list[tuple[int, list[str]]]:
 
 def llexp_args(words: list[str]) -> list[list[str]]:
     """The argument lists of the `python -m llexp` runs a command starts: one for a run or a
-    sweep, one per stage for `python -m llexp.stack`, the config of `python -m llexp.benchmark`
-    (its own flags dropped); none for anything else."""
+    sweep, one per stage for `llexp stack` / `python -m llexp.stack`, the config of
+    `python -m llexp.benchmark` (its own flags dropped); none for anything else."""
     if words[:3] == ["python", "-m", "llexp"]:
         args = words[3:]
     elif words[:1] == ["llexp"]:
@@ -88,11 +88,13 @@ def llexp_args(words: list[str]) -> list[list[str]]:
         return stack_stages(words[3:])
     else:
         return []
+    if args[:1] == ["stack"]:
+        return stack_stages(args[1:])
     return [] if args[:1] in (["review"], ["resume"]) else [args]
 
 
 def stack_stages(args: list[str]) -> list[list[str]]:
-    """The runs `python -m llexp.stack ARGS` starts, from its own `stage_commands`."""
+    """The runs `llexp stack ARGS` starts, from its own `stage_commands`."""
     from llexp.stack import stage_commands
 
     flags = {"--stages": "2", "--out": None}
@@ -119,16 +121,33 @@ def doc_commands() -> list[tuple[str, list[str]]]:
 COMMANDS = doc_commands()
 
 
+# Hydra's flags: those that take a value, and those that do not.
+VALUE_FLAGS = {
+    "--cfg",
+    "-c",
+    "--package",
+    "-p",
+    "--config-path",
+    "-cp",
+    "--config-name",
+    "-cn",
+    "--config-dir",
+    "-cd",
+    "--experimental-rerun",
+}
+FLAGS = {"-m", "--multirun", "--help", "-h", "--hydra-help", "--resolve", "--run", "-r", "--info"}
+
+
 def first_job(args: list[str]) -> list[str]:
     """The overrides of the command's first job: flags dropped, each sweep at its first value."""
     overrides, skip = [], False
     for arg in args:
         if skip:
             skip = False
-        elif arg == "--cfg":
-            skip = True  # its value (job, hydra, all) is no override
+        elif arg in VALUE_FLAGS:
+            skip = True  # its value (e.g. --cfg job) is no override
         elif arg.startswith("-"):
-            assert arg in ("-m", "--multirun", "--help", "-h"), f"unknown flag {arg}"
+            assert arg in FLAGS, f"unknown flag {arg}"
         else:
             overrides.append(arg)
     parsed = OverridesParser.create().parse_overrides(overrides)
