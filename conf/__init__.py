@@ -15,12 +15,13 @@ def cifar100_classes(label_mode: str) -> int | None:
 
 
 def folder_classes(path) -> int | None:
-    """The class subfolders of an image folder (of its train/ if it has one); None when it cannot
-    be read: the dataset then fails with one line saying why."""
+    """The class subfolders of an image folder (of its train/ if it has one), 1 for a folder of
+    images without class subfolders; None when it cannot be read: the dataset then fails with
+    one line saying why."""
     from llexp.data.folder import class_folders
 
     try:
-        return len(class_folders(path)) or None
+        return len(class_folders(path)) or 1
     except Exception:  # noqa: BLE001  (reported by FolderDataset, with the fix)
         return None
 

@@ -1,7 +1,8 @@
-"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`.
+"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.runner.run`.
 
-`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow), and
-`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra).
+`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow),
+`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra), and
+`llexp stack ...` to `llexp.stack` (a chain of ordinary runs, one process each).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import cli_help, plugins, record, resume, signals, sweep
+from llexp import cli_help, plugins, record, resume, signals, slurm, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import did_you_mean, one_line_errors, reported
@@ -29,7 +30,7 @@ from llexp.record.lock import RunLock
 
 log = logging.getLogger("llexp")
 
-COMMANDS = ("review", "resume")  # `llexp COMMAND ...`; anything else is Hydra's
+COMMANDS = ("review", "resume", "stack")  # `llexp COMMAND ...`; anything else is Hydra's
 
 
 @hydra.main(version_base="1.3", config_path="pkg://llexp.conf", config_name="config")
@@ -63,7 +64,11 @@ def app(cfg: DictConfig) -> float | None:
 def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float | None:
     """`app` once the folder is locked: skips, resumes or runs the job, reporting failures."""
     hydra_cfg = HydraConfig.get()
-    decision = identity.prepare(cfg, out_dir, bool(cfg.get("skip_completed")))
+    restarts = slurm.restarts()
+    if restarts:  # requeued, preempted, or timed out and requeued: continue the same folder
+        log.info("%s: Slurm started this job again (restart %d)", job, restarts)
+    reuse = bool(cfg.get("skip_completed")) or restarts > 0
+    decision = identity.prepare(cfg, out_dir, reuse)
     if decision == "skip":
         done = record.read(out_dir)
         log.info("%s already completed in %s: skipped", job, out_dir)
@@ -83,11 +88,11 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
         parts = check_config(cfg)
         if not early:
             sweep.configure_tensorflow(cfg.resources, job_num, parallel)
-        from llexp.run import run
+        from llexp.runner import run
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
-        with sweep.dropping_traced_gradients(enabled=alone):
+        with sweep.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
             result = run(cfg, out_dir, resume=resuming, checked=parts)
     except Exception as error:
         user_mistake = isinstance(error, LlexpError)
@@ -148,11 +153,15 @@ def command(argv: list[str]) -> int:
         return review(argv[1:])
     if argv[:1] == ["resume"]:
         return resume.main(argv[1:])
+    if argv[:1] == ["stack"]:
+        from llexp.stack import main as stack
+
+        return stack(argv[1:], prog="llexp stack")
     word = argv[0] if argv else ""
     if word and word[0] not in "-+~" and "=" not in word:  # neither an override nor a flag
         print(
-            f"llexp: error: {word}: no such command; the commands are review and resume, "
-            f"anything else is key=value{did_you_mean(word, COMMANDS)}",
+            f"llexp: error: {word}: no such command; the commands are review, resume and "
+            f"stack, anything else is key=value{did_you_mean(word, COMMANDS)}",
             file=sys.stderr,
         )
         return 2

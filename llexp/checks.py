@@ -29,7 +29,7 @@ OPTIMIZERS = frozenset(
 
 @dataclass
 class Parts:
-    """The checked parts of a config, as `llexp.run.run` uses them."""
+    """The checked parts of a config, as `llexp.runner.run` uses them."""
 
     source: Any  # llexp.data.Source: what the images are (shape, classes), nothing loaded yet
     family: Any  # llexp.models.ImageModel: builds the network, knows its loss and metrics
@@ -54,8 +54,15 @@ def check_config(cfg: DictConfig) -> Parts:
     loggers.make(cfg)  # the tracker's package is installed (logger=tensorboard: before trainer's)
     source = instantiate(cfg.dataset)
     family = instantiate(cfg.model)
+    no_labels = getattr(source, "no_labels", None)  # a folder without two class subfolders
+    if no_labels and family.needs_labels:
+        raise LlexpError(
+            f"{no_labels}, but model={family.name} learns from labels; put the images in at "
+            "least two class subfolders (ROOT/<class>/*.png), or use a model that needs none "
+            "(model=autoencoder)"
+        )
     family.check(source.input_shape)  # the depth rule, from the image size the config gives
-    source.every_class = family.learns_classes  # a class without images: only a classifier's
+    source.every_class = family.needs_labels  # a class without images: only a classifier's
     trainer = instantiate(cfg.trainer)
     memory.check_memory(family, source.input_shape, trainer.batch_size)
     schedule = instantiate(cfg.schedule)

@@ -21,12 +21,17 @@ WEIGHT_COPIES = 4  # weights, gradients, two optimizer slots (Adam's m and v)
 ACTIVATION_COPIES = 2  # the largest layer output and its gradient
 
 
-def conv_stack(shape, filters: list[int], kernel: int, pool: bool = True):
-    """(weights, largest output per image, output shape) of 'same' conv layers, each followed
-    by a 2x2 max-pool when `pool`."""
+def conv_stack(shape, filters: list[int], kernels, pools=True, strides=1):
+    """(weights, largest output per image, output shape) of 'same' conv layers, one per entry of
+    `filters`; `kernels`, `pools` (a 2x2 max-pool after it) and `strides` are one value or one
+    per layer."""
     height, width, channels = shape
     weights, largest = 0, height * width * channels
-    for count in filters:
+    n = len(filters)
+    kernels, pools, strides = (v if isinstance(v, (list, tuple)) else [v] * n
+                               for v in (kernels, pools, strides))  # fmt: skip
+    for count, kernel, pool, stride in zip(filters, kernels, pools, strides, strict=True):
+        height, width = max(1, -(-height // stride)), max(1, -(-width // stride))
         weights += kernel * kernel * channels * count + count
         largest = max(largest, height * width * count)
         channels = count

@@ -107,7 +107,7 @@ def resume_locked(cfg, run_dir: Path) -> int:
         from llexp import sweep
 
         sweep.configure_tensorflow(cfg.resources, None)
-        from llexp.run import run
+        from llexp.runner import run
 
         run(cfg, run_dir, resume=True)
     except KeyboardInterrupt as stop:

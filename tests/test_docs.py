@@ -94,19 +94,15 @@ def llexp_args(words: list[str]) -> list[list[str]]:
 
 
 def stack_stages(args: list[str]) -> list[list[str]]:
-    """The runs `llexp stack ARGS` starts, from its own `stage_commands`."""
-    from llexp.stack import stage_commands
+    """The runs `llexp stack ARGS` starts, read with its own parser and `stage_commands`."""
+    from llexp.stack import parser, stage_commands, stage_overrides
 
-    flags = {"--stages": "2", "--out": None}
-    overrides, classifier, rest = [], [], iter(args)
-    for word in rest:
-        if word in flags:
-            flags[word] = next(rest)
-        elif word == "--classifier":
-            classifier = list(rest)
-        else:
-            overrides.append(word)
-    return stage_commands(int(flags["--stages"]), Path(flags["--out"]), overrides, classifier)
+    parse = parser("llexp stack")
+    given = parse.parse_args(args)
+    per_stage = stage_overrides(given, parse)
+    return stage_commands(
+        given.stages, given.out, given.overrides, given.classifier, per_stage, given.finetune
+    )
 
 
 def doc_commands() -> list[tuple[str, list[str]]]:
@@ -223,7 +219,7 @@ def test_offline_doc_commands_run(page, tmp_path, monkeypatch, trained):
 def train(page: Path, number: int, args: list[str], tmp_path: Path, trained: set) -> int:
     """Trains the first job of one documented command, unless it needs a network, a service or
     a fresh process, or was trained already; returns how many runs it trained (0 or 1)."""
-    from llexp.run import run
+    from llexp.runner import run
 
     own = [o for o in first_job(args) if not o.startswith("trainer.epochs=")]
     overrides = [*own, "debug=tiny", "trainer.epochs=1"]

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from llexp import data, record, sweep
 from llexp.errors import LlexpError, instantiate
 from llexp.record import identity
-from llexp.run import run
+from llexp.runner import run
 
 
 @pytest.fixture(scope="module")

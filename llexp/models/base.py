@@ -7,7 +7,7 @@ import math
 from importlib import metadata
 from pathlib import Path
 
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, number, whole
 from llexp.lazy import lazy
 
 keras = lazy("keras")
@@ -123,8 +123,8 @@ class ImageModel:
     name = "model"
     depth = 0
     objective = "val_loss"  # what a sweep optimises unless `objective` says otherwise
+    needs_labels = True  # False: trains on images alone (a folder without classes will do)
     metric_names: tuple[str, ...] = ()  # the names of `metrics()`, known without Keras
-    learns_classes = False  # whether the labels are its targets (then each class needs images)
 
     def __call__(self, inputs):
         """The family's layers on `inputs`, once the depth rule holds for their shape."""
@@ -134,6 +134,17 @@ class ImageModel:
     def forward(self, inputs):
         """The layers from the input to the output tensor; subclasses implement it."""
         raise NotImplementedError
+
+    @staticmethod
+    def check_shared(width, depth, growth, dropout, activation) -> None:
+        """Checks the keys every convolutional family shares, each failing with one line
+        (`kernel_size`, `strides` and `pool`, one per block, with `llexp.models.blocks`)."""
+        whole("model.width", width, 1)
+        whole("model.depth", depth, 0)
+        if number("model.growth", growth, 0) == 0:
+            raise LlexpError(f"model.growth={growth} must be positive")
+        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
+        check_activation("model.activation", activation)
 
     # The depth rule, stated for the error message ({depth}, {factor} = 2**depth are filled in);
     # subclasses with a stricter rule override both `depth_rule` and `deepest`.

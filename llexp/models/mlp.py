@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 from llexp import memory, schema
+from llexp.errors import number, whole
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
-from llexp.models.classifier import Classifier, scaled
-from llexp.schema.keys import as_sizes
+from llexp.models.blocks import batch_norm
+from llexp.models.classifier import Classifier, scaled, units_list
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -48,7 +49,9 @@ class MLP(Classifier):
         batch_norm: bool = False,
     ):
         schema.check_arguments(schema.model.MLP, "model.", locals())
-        hidden = scaled(as_sizes(hidden), width)  # types and ranges: llexp/schema/model.py
+        whole("model.num_classes", num_classes, 1)
+        hidden = scaled(units_list("hidden", hidden), width)
+        number("model.dropout", dropout, 0.0, 1.0, high_open=True)
         check_activation("model.activation", activation)
         self.num_classes, self.hidden, self.width = num_classes, hidden, width
         self.activation, self.dropout, self.batch_norm = activation, dropout, batch_norm
@@ -57,8 +60,7 @@ class MLP(Classifier):
         return f"{self.name} hidden={self.hidden}" + (" batch_norm" if self.batch_norm else "")
 
     def size(self, input_shape):
-        units = [*self.hidden, self.num_classes]
-        return memory.dense_stack(math.prod(input_shape), units)
+        return memory.dense_stack(math.prod(input_shape), [*self.hidden, self.num_classes])
 
     def forward(self, inputs):
         x = layers.Flatten(name="flatten")(inputs)
@@ -66,9 +68,7 @@ class MLP(Classifier):
             name = f"hidden{i + 1}"
             x = layers.Dense(units, use_bias=not self.batch_norm, name=name)(x)
             if self.batch_norm:
-                # Moving statistics that settle within tens of steps (as the autoencoder's): with
-                # Keras's 0.99, short runs are evaluated with unsettled statistics.
-                x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+                x = batch_norm(f"{name}_bn")(x)
             x = layers.Activation(self.activation, name=f"{name}_act")(x)
             if self.dropout:
                 x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)

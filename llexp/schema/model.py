@@ -12,9 +12,29 @@ from typing import Any, Optional
 
 from omegaconf import MISSING
 
-from llexp.schema.keys import custom, number, sizes, whole
+from llexp.schema.keys import custom, number, one_of, sizes, whole
 
 DROPOUT = dict(low=0, high=1, high_open=True)  # a rate of 1 would drop every unit
+
+
+def each(test):
+    """One value for every block, or a list with one per block (`llexp.models.blocks`)."""
+    return lambda v: all(map(test, v)) if isinstance(v, list) and v else test(v)
+
+
+def positive_whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+PER_BLOCK = "one for every block or a list of one per block"
+
+
+def per_block_whole():
+    return custom(each(positive_whole), f"a whole number >= 1, {PER_BLOCK}")
+
+
+def per_block_switch():
+    return custom(each(lambda v: isinstance(v, bool)), f"true or false, {PER_BLOCK}")
 
 
 @dataclass
@@ -31,12 +51,23 @@ class Classifier(Model):
 
 
 @dataclass
-class LeNet(Classifier):
+class ConvHead(Classifier):
+    """How a classifier's head starts: flatten or global average pooling, convs before it."""
+
+    head: str = one_of("flatten", "gap")
+    head_convs: Any = sizes()
+    head_batch_norm: bool = MISSING
+
+
+@dataclass
+class LeNet(ConvHead):
     width: int = whole(at_least=1)
     depth: int = whole(at_least=0)
     growth: float = number(0, low_open=True)
-    kernel_size: int = whole(at_least=1)
-    dense_units: int = whole(at_least=1)
+    kernel_size: Any = per_block_whole()
+    strides: Any = per_block_whole()
+    pool: Any = per_block_switch()
+    dense_units: Any = sizes(empty=False)  # one hidden layer, or a list of them
     batch_norm: bool = MISSING
     dropout: float = number(**DROPOUT)
 
@@ -50,9 +81,12 @@ class MLP(Classifier):
 
 
 @dataclass
-class VGG16(Classifier):
+class VGG16(ConvHead):
     width: int = whole(at_least=1)
     depth: int = whole(at_least=1, at_most=5)  # VGG-16 has 5 blocks
+    kernel_size: Any = per_block_whole()
+    strides: Any = per_block_whole()
+    pool: Any = per_block_switch()
     batch_norm: bool = MISSING
     dropout: float = number(**DROPOUT)
     dense: Any = sizes()
@@ -60,7 +94,7 @@ class VGG16(Classifier):
 
 
 @dataclass
-class Head(Classifier):
+class Head(ConvHead):
     """A dense head on a backbone or on trained encoders."""
 
     dense: Any = sizes()
@@ -94,14 +128,28 @@ class Autoencoder(Model):
     depth: int = whole(at_least=0)
     growth: float = number(0, low_open=True)
     filters: Any = sizes(empty=False)  # null: width and growth decide
-    kernel_size: int = whole(at_least=1)
+    kernel_size: Any = per_block_whole()
+    strides: Any = per_block_whole()
+    pool: Any = per_block_switch()
     activation: str = MISSING
     batch_norm: bool = MISSING
+    output_batch_norm: bool = MISSING
     dropout: float = number(**DROPOUT)
     bottleneck: Any = sizes(empty=False)
     last_activation: str = MISSING
     loss: str = MISSING
     visualization_size: int = whole(at_least=1)
+
+
+@dataclass
+class StackedAutoencoder(Model):
+    encoder_from: Any = custom(
+        lambda v: isinstance(v, (str, os.PathLike)) or (isinstance(v, list) and v != []),
+        "a run folder or a list of run folders",
+    )
+    loss: str = MISSING
+    visualization_size: int = whole(at_least=1)
+    width: Optional[int] = MISSING  # no effect: lets debug=tiny compose
 
 
 SCHEMAS = {
@@ -111,4 +159,5 @@ SCHEMAS = {
     "pretrained": Pretrained,
     "encoder_classifier": EncoderClassifier,
     "autoencoder": Autoencoder,
+    "stacked_autoencoder": StackedAutoencoder,
 }

@@ -18,6 +18,7 @@ from llexp.data import array_splits, batches
 from llexp.distribute import distribute
 from llexp.lazy import lazy
 from llexp.trainers.base import BaseTrainer
+from llexp.trainers.notebook import Predictions, default_metrics
 
 keras = lazy("keras")
 tf = lazy("tensorflow")
@@ -30,12 +31,16 @@ class Trainer:
     The loop only knows a loss, metrics and `(x, y)` pairs, so any model works: a classifier with
     labels, an autoencoder with `y = x`, ...
 
+    The model may be unbuilt (a `keras.Sequential` without an `Input`): it is built on the first
+    batch. A second `fit` trains on from where the first stopped and extends the same history.
+
     Args:
         model: a `keras.Model`.
         loss_function: a `keras.losses.Loss` or its name (`"sparse_categorical_crossentropy"`).
         optimizer: a `keras.optimizers.Optimizer` or its name; its learning rate may be a schedule.
         metrics: Keras metric objects (e.g. `[keras.metrics.SparseCategoricalAccuracy(name=
-            "accuracy")]`); their names are the history's keys.
+            "accuracy")]`); their names are the history's keys. None: accuracy for a
+            (sparse) categorical cross-entropy loss, nothing else for other losses.
         jit_compile: XLA-compile the steps; `"auto"` decides as `Model.fit` does (on when a GPU
             is visible and the model supports it).
 
@@ -48,7 +53,7 @@ class Trainer:
     def __init__(self, model, loss_function, optimizer, metrics=None, jit_compile="auto"):
         self.model = model
         self.loss_function = keras.losses.get(loss_function)
-        self.metrics = list(metrics or [])
+        self.metrics = default_metrics(self.loss_function) if metrics is None else list(metrics)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         # Compiling sets `model.optimizer`, which callbacks read (TensorBoard's learning rate,
         # ReduceLROnPlateau), wraps it in a LossScaleOptimizer under mixed_float16 exactly as fit
@@ -56,6 +61,7 @@ class Trainer:
         model.compile(optimizer=optimizer, loss=self.loss_function, jit_compile=jit_compile)
         self.optimizer = model.optimizer
         self.history: dict[str, list[float]] = {}
+        self.epochs_done = 0  # by `fit`: a second call shuffles as the epochs after these
         self._compiled = {}
 
     def compiled(self, step, spec):
@@ -70,6 +76,8 @@ class Trainer:
         """
         key = (step.__name__, spec)
         if key not in self._compiled:
+            if not self.model.built:  # e.g. Sequential([Flatten(), Dense(10)]): no Input yet
+                self.model(tf.zeros([1, *spec[0].shape[1:]], spec[0].dtype))
             if not self.optimizer.built:  # its slots exist before tracing, as in fit
                 self.optimizer.build(self.model.trainable_variables)
             strategy = tf.distribute.get_strategy()
@@ -156,19 +164,24 @@ class Trainer:
             seed: seeds the shuffling (reshuffled every epoch).
 
         Returns:
-            The history: `{"loss": [...], "<metric>": [...], "val_loss": [...], ...}` per epoch,
-            also kept in `self.history`.
+            The history of every `fit` so far: `{"loss": [...], "<metric>": [...],
+            "val_loss": [...], ...}` per epoch, also kept in `self.history`. A second call trains
+            `epochs` more epochs (shuffled as the epochs after the first call's) and extends it.
         """
         splits = array_splits(x_train, y_train, x_val, y_val)
         val = splits.batches("val", batch_size) if len(splits.val) else None
-        return self.fit_batches(
-            splits.train_batches(batch_size, seed, epochs),
+        done, before = self.epochs_done, self.history
+        self.fit_batches(
+            splits.train_batches(batch_size, seed, done + epochs, start_epoch=done),
             val,
             splits.steps_per_epoch(batch_size),
-            epochs,
+            epochs,  # callbacks and the progress bar count this call's epochs
             callbacks,
             verbose,
         )
+        self.history = {k: [*before.get(k, []), *v] for k, v in self.history.items()}
+        self.epochs_done = done + len(self.history.get("loss", [])) - len(before.get("loss", []))
+        return self.history
 
     def fit_batches(
         self,
@@ -238,8 +251,11 @@ class Trainer:
         return self.run_evaluation(batches(x, y, batch_size), keras.callbacks.CallbackList())
 
     def predict(self, x, batch_size: int = 32):
-        """The model's outputs for inputs `x`, as a NumPy array."""
-        return self.model.predict(x, batch_size=batch_size, verbose=0)
+        """The model's outputs for inputs `x`, as a NumPy array (which also answers `.numpy()`,
+        as the tensor a model call returns does)."""
+        outputs = self.model.predict(x, batch_size=batch_size, verbose=0)
+        # A model with several outputs gives a list of arrays: left as it is.
+        return outputs.view(Predictions) if hasattr(outputs, "view") else outputs
 
     def plot_history(self, path: str | Path | None = None, title: str | None = None):
         """Draws the history (one panel per quantity, training vs validation); saves it to `path`
@@ -257,36 +273,20 @@ class Trainer:
 class TapeTrainer(BaseTrainer):
     """`trainer=tape`: the same settings and callbacks as `trainer=fit`, trained by `Trainer`."""
 
-    loop: Trainer | None = None
+    loop: Trainer | None = None  # made by `compile`, for the model being trained
 
-    def train(
-        self,
-        model,
-        loss,
-        metrics,
-        optimizer,
-        train,
-        val,
-        out_dir: Path,
-        steps_per_epoch: int,
-        callbacks=(),
-    ) -> dict:
+    def compile(self, model, loss, metrics, optimizer) -> None:
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
-        callbacks = self.callbacks(out_dir, val is not None, callbacks)
-        if self.training_done(model):  # resumed after its last epoch: nothing left to train
-            return self.full_history({})
-        history = self.loop.fit_batches(
+
+    def fit(
+        self, model, train, val, steps_per_epoch: int, callbacks: list, initial_epoch: int
+    ) -> None:
+        self.loop.fit_batches(
             train,
             val,
             steps_per_epoch,
             epochs=self.epochs,
             callbacks=callbacks,
             verbose=self.verbose,
-            initial_epoch=self.initial_epoch,
+            initial_epoch=initial_epoch,
         )
-        return self.full_history(history)
-
-    def evaluate(self, model, data) -> dict[str, float]:
-        if self.loop is None or self.loop.model is not model:
-            raise RuntimeError("TapeTrainer.evaluate needs the model it trained: call train first")
-        return self.loop.run_evaluation(data, keras.callbacks.CallbackList())

@@ -102,7 +102,7 @@ def train_and_save(
     )
 
     # From here on metrics.json says `running` with the epochs finished, until the run ends.
-    clock = start_record(cfg, out_dir, trainer, resume)
+    clock, resumed = start_record(cfg, out_dir, trainer.epochs, resume)
 
     log.info("loading dataset %s", source.name)
     data = source.splits()
@@ -131,7 +131,8 @@ def train_and_save(
     # The shuffling of epoch e is seeded with (seed, e); augmentation touches training batches only.
     targets = family.targets
     # A resumed run starts at the epoch after its last finished one, in the same order.
-    train = data.train_batches(batch_size, cfg.seed, trainer.epochs, targets, trainer.initial_epoch)
+    first = resumed.epoch if resumed else 0
+    train = data.train_batches(batch_size, cfg.seed, trainer.epochs, targets, first)
     val = data.batches("val", batch_size, targets) if len(data.val) else None
     with clock:  # the time of this process, added to the record's (interrupted or not)
         history = trainer.train(
@@ -144,6 +145,8 @@ def train_and_save(
             out_dir,
             steps_per_epoch,
             callbacks=tracker.start(cfg, out_dir),
+            resume=resumed,
+            on_epoch_saved=clock.epoch_saved,  # the record's epochs and time, after each save
         )
     check_finite(history, out_dir, title)
 
@@ -200,26 +203,24 @@ def after_completion(out_dir: Path, step: str, error: BaseException) -> None:
         raise error
 
 
-def start_record(cfg: DictConfig, out_dir: Path, trainer, resume: bool) -> TrainClock:
-    """Writes the `running` record, hands the trainer its resume state (saying where it resumes
-    from) and returns the clock of this process's training time."""
+def start_record(
+    cfg: DictConfig, out_dir: Path, epochs: int, resume: bool
+) -> tuple[TrainClock, ResumeState | None]:
+    """Writes the `running` record; returns the clock of this process's training time and the
+    state to resume from (None for a fresh run, or when no epoch had finished), saying where the
+    run resumes from."""
     config = OmegaConf.to_container(cfg, resolve=True)
     started = record.start(out_dir, config, record.command(), resume)
-    trainer.resume = ResumeState.load(out_dir) if resume else None
+    resumed = ResumeState.load(out_dir) if resume else None
     if not resume:  # a fresh run in a used folder must not pick up an older run's state
         (out_dir / RESUME_FILE).unlink(missing_ok=True)
-    if resume:
-        done, epochs = trainer.initial_epoch, trainer.epochs
-        if trainer.resume is not None and trainer.resume.training_done(epochs):
-            log.info(
-                "resuming after epoch %d of %d: training had ended, writing results", done, epochs
-            )
-        else:
-            log.info("resuming from epoch %d of %d", done + 1, epochs)
-    clock = TrainClock(out_dir, started["train_seconds"])
-    trainer.on_epoch_saved = clock.epoch_saved
-    record.progress(out_dir, epoch=trainer.initial_epoch)
-    return clock
+    done = resumed.epoch if resumed else 0
+    if resumed is not None and resumed.training_done(epochs):
+        log.info("resuming after epoch %d of %d: training had ended, writing results", done, epochs)
+    elif resume:
+        log.info("resuming from epoch %d of %d", done + 1, epochs)
+    record.progress(out_dir, epoch=done)
+    return TrainClock(out_dir, started["train_seconds"]), resumed
 
 
 def is_number(value) -> bool:
