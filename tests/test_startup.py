@@ -157,7 +157,7 @@ def test_help_is_hydras_text_without_tensorflow():
     assert wrong.returncode == 2
     assert wrong.stderr.strip().splitlines() == [
         "Error: model=vgg: no such option; choose one of autoencoder, encoder_classifier, "
-        "lenet, mlp, pretrained, vgg16; did you mean vgg16?"
+        "lenet, mlp, pretrained, stacked_autoencoder, vgg16; did you mean vgg16?"
     ]
 
 
