@@ -1,11 +1,13 @@
 """llexp's Hydra configs, shipped as the package `llexp.conf`.
 
 Importing it (Hydra does, to find the configs) registers the resolvers the configs use to derive
-a dataset's class count from its other keys, so the model's `num_classes` follows the data.
+a dataset's class count from its other keys, so the model's `num_classes` follows the data, and
+llexp's Optuna sweeper (`hydra/sweeper=optuna`), which an editable install hides from Hydra.
 """
 
 from omegaconf import OmegaConf
 
+from hydra_plugins.llexp_optuna_sweeper import register
 from llexp import schema
 
 
@@ -28,4 +30,5 @@ def folder_classes(path) -> int | None:
 
 OmegaConf.register_new_resolver("llexp.cifar100_classes", cifar100_classes, replace=True)
 OmegaConf.register_new_resolver("llexp.folder_classes", folder_classes, replace=True)
+register()
 schema.store()  # the schemas the YAML files name in their defaults lists (llexp/schema/)

@@ -25,7 +25,7 @@ from llexp import cli_help, plugins, record, resume, signals, slurm, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import did_you_mean, one_line_errors, reported
-from llexp.record import identity
+from llexp.record import PRUNED, identity
 from llexp.record.lock import RunLock
 
 log = logging.getLogger("llexp")
@@ -41,6 +41,9 @@ def app(cfg: DictConfig) -> float | None:
     A job of a multirun that fails is logged at once and the sweep goes on; it returns None, which
     the Optuna sweeper records as a failed trial (NaN would crash it: it tells Optuna FAIL *with*
     the NaN value, which Optuna refuses), and the sweep ends with exit status 1.
+
+    A job of llexp's Optuna sweeper finds its trial in the study's storage, reports each epoch to
+    it and may be pruned: its folder then says `pruned` and the study records the trial PRUNED.
     """
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
@@ -77,7 +80,12 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
     if resuming:
         log.info("%s was stopped before it completed: resuming it in %s", job, out_dir)
     started = time.perf_counter()
+    trial = None
     try:
+        if multirun and hydra_cfg.sweeper.get("trial") is not None:  # a trial of a search
+            from llexp.search import study
+
+            trial = study.job_trial(hydra_cfg, out_dir)
         job_num = hydra_cfg.job.num if multirun else None
         parallel = sweep.parallel_jobs(hydra_cfg.launcher) if multirun else 1
         # Every mistake the config can hold ends here, before TensorFlow starts (seconds);
@@ -92,8 +100,15 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
+        pruning = []
+        if trial is not None:
+            from llexp.search.pruning import PruneTrial
+
+            pruning.append(PruneTrial(trial, parts.objective))
         with sweep.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
-            result = run(cfg, out_dir, resume=resuming, checked=parts)
+            result = run(cfg, out_dir, resume=resuming, checked=parts, callbacks=pruning)
+        if result.metrics["status"] == PRUNED:
+            study.tell_pruned(trial)
     except Exception as error:
         user_mistake = isinstance(error, LlexpError)
         message = resume.failed(out_dir, error)

@@ -18,6 +18,7 @@ import traceback
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf.errors import ValidationError
 
+from llexp.errors import LlexpError
 from llexp.schema.keys import expected
 
 log = logging.getLogger("llexp")
@@ -72,9 +73,14 @@ def wrong_type(error: ConfigCompositionException, cause: ValidationError) -> str
 
 
 def reported(func):
-    """Calls `func`; a composition error the user caused ends with one line and exit status 2."""
+    """Calls `func`; a composition error the user caused ends with one line and exit status 2,
+    and so does an `LlexpError` (a mistake found by a sweeper, such as a reversed interval in
+    `hydra.sweeper.params`; a job's own errors never get here)."""
     try:
         return func()
+    except LlexpError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     except (ConfigCompositionException, OverrideParseException) as error:
         line = one_line(error)
         if line is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,11 @@ class RunResult:
 
 
 def run(
-    cfg: DictConfig, out_dir: Path | str, resume: bool = False, checked: Parts | None = None
+    cfg: DictConfig,
+    out_dir: Path | str,
+    resume: bool = False,
+    checked: Parts | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> RunResult:
     """Trains the configured model and writes every artifact of the run into `out_dir`.
 
@@ -46,6 +51,8 @@ def run(
             instead of starting over.
         checked: what `llexp.checks.check_config(cfg)` returned, when the caller checked the
             config already (the command line does, before TensorFlow starts).
+        callbacks: more Keras callbacks for the trainer (a search's `PruneTrial`); one with a
+            true `pruned` attribute after training makes the run end as `pruned`.
 
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
@@ -72,7 +79,7 @@ def run(
             distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
             loggers.tracking(cfg, out_dir) as tracker,
         ):
-            result = train_and_save(cfg, out_dir, parts, tracker, resume)
+            result = train_and_save(cfg, out_dir, parts, tracker, resume, callbacks)
     except BaseException as error:
         if result is None:  # before completion: the caller marks the run failed or interrupted
             raise
@@ -81,7 +88,12 @@ def run(
 
 
 def train_and_save(
-    cfg: DictConfig, out_dir: Path, parts: Parts, tracker=None, resume: bool = False
+    cfg: DictConfig,
+    out_dir: Path,
+    parts: Parts,
+    tracker=None,
+    resume: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> RunResult:
     """The body of `run`, under the run's dtype policy, reporting to `tracker`."""
     tracker = tracker or loggers.Logger()
@@ -144,7 +156,7 @@ def train_and_save(
             val,
             out_dir,
             steps_per_epoch,
-            callbacks=tracker.start(cfg, out_dir),
+            callbacks=[*tracker.start(cfg, out_dir), *callbacks],
             resume=resumed,
             on_epoch_saved=clock.epoch_saved,  # the record's epochs and time, after each save
         )
@@ -160,6 +172,8 @@ def train_and_save(
     # Completed once the model is saved: what fails or is interrupted later (figures, the
     # tracker) is a warning on the completed run, never a reason to train it again.
     artifacts.save_model(model, out_dir)
+    # A pruned run ends like a completed one (test scores, model, figures), and says it was pruned.
+    pruned = any(getattr(callback, "pruned", False) for callback in callbacks)
     metrics = record.complete(
         out_dir,
         {
@@ -173,6 +187,7 @@ def train_and_save(
             "objective": objective,  # the metric this run returns to a sweeper
             "config": OmegaConf.to_container(cfg, resolve=True),  # the run's identity
         },
+        status=record.PRUNED if pruned else record.COMPLETED,
     )
     (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
     try:

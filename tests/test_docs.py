@@ -148,11 +148,16 @@ def first_job(args: list[str]) -> list[str]:
             overrides.append(arg)
     parsed = OverridesParser.create().parse_overrides(overrides)
     return [
-        f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
-        if o.is_sweep_override()
-        else text
+        f"{o.get_key_element()}={first_value(o)}" if o.is_sweep_override() else text
         for o, text in zip(parsed, overrides, strict=True)
     ]
+
+
+def first_value(override) -> str:
+    """A sweep's first value; an interval's (an Optuna search's) lower end."""
+    if override.is_interval_sweep():
+        return str(override.value().start)
+    return next(iter(override.sweep_string_iterator()))
 
 
 def composed(overrides: list[str], hydra: bool = False):

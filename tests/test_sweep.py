@@ -120,15 +120,6 @@ def test_failure_report_counts_only_this_sweeps_failed_jobs(tmp_path, monkeypatc
     assert sweep.FAILED_JOBS == []
 
 
-def test_sqlite_storage_folder_is_created(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    config = OmegaConf.create(
-        {"hydra": {"sweep": {"dir": "s"}, "sweeper": {"storage": "sqlite:///db/x/optuna.db"}}}
-    )
-    sweep.ReportFailures().on_multirun_start(config)
-    assert (tmp_path / "db" / "x").is_dir()
-
-
 def test_run_and_sweep_folders_carry_microseconds():
     with initialize_config_module("llexp.conf", version_base="1.3"):
         first = hydra_compose("config", return_hydra_config=True)
