@@ -12,6 +12,7 @@ import sys
 import keras
 import pytest
 
+from llexp.checks import OPTIMIZERS
 from llexp.errors import LlexpError
 from llexp.models.base import (
     ACTIVATIONS,
@@ -83,10 +84,12 @@ MISTAKES = [
     (["dataset=digits", "optimizer.learning_rate=-1"], "optimizer.learning_rate=-1"),
     (["dataset=digits", "objective=val_acc"], "objective=val_acc is not a metric"),
     (["dataset=digits", "trainer.monitor=val_acc"], "trainer.monitor=val_acc"),
-    (["dataset=digits", "+model.foo=1"], "unexpected keyword argument 'foo'"),
-    (["dataset.name=mnits"], "dataset.name=mnits is not an image dataset of keras.datasets"),
+    (["dataset=digits", "+model.foo=1"], "model.foo: no such key"),
+    (["dataset.name=mnits"], "dataset.name='mnits' must be one of mnist, fashion_mnist"),
     (["dataset=digits", "trainer.epochs=0"], "trainer.epochs=0"),
     (["dataset=digits", "schedule=cosine", "schedule.decay_epochs=0"], "decay_epochs"),
+    (["dataset=digits", "optimizer._target_=keras.optimizers.Adamm"], "did you mean Adam?"),
+    (["dataset=digits", "model._target_=llexp.models.LeNett"], "did you mean llexp.models.LeNet?"),
 ]
 
 
@@ -107,8 +110,17 @@ def test_the_names_llexp_knows_are_those_of_the_installed_keras():
     activations -= {"get", "serialize", "deserialize"}
     functions = {n for n in dir(keras.applications) if n[:1].isupper()}
     applications = {n for n in functions if callable(getattr(keras.applications, n))}
+    optimizers = {
+        n
+        for n in dir(keras.optimizers)
+        if isinstance(getattr(keras.optimizers, n), type)
+        and issubclass(getattr(keras.optimizers, n), keras.optimizers.Optimizer)
+    }
+    # Not optimizers of their own: the base class and wrappers of another optimizer.
+    optimizers -= {"Optimizer", "LossScaleOptimizer", "MultiOptimizer"}
     losses = {n for n in LOSSES if hasattr(keras.losses, n)}
-    for ours, theirs in ((ACTIVATIONS, activations), (APPLICATIONS, applications)):
+    known = ((ACTIVATIONS, activations), (APPLICATIONS, applications), (OPTIMIZERS, optimizers))
+    for ours, theirs in known:
         if installed == KNOWN_FROM:
             assert ours == theirs
         elif installed > KNOWN_FROM:
@@ -182,7 +194,7 @@ def test_help_is_hydras_text_without_tensorflow():
     assert wrong.returncode == 2
     assert wrong.stderr.strip().splitlines() == [
         "Error: model=vgg: no such option; choose one of autoencoder, encoder_classifier, "
-        "lenet, mlp, pretrained, vgg16; did you mean vgg16?"
+        "lenet, mlp, pretrained, stacked_autoencoder, vgg16; did you mean vgg16?"
     ]
 
 
