@@ -5,11 +5,12 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import write_image_folder, write_npz
 
 from llexp.api import compose
 from llexp.data import FolderDataset, NpzDataset
 from llexp.errors import instantiate
+
+from helpers import write_image_folder, write_npz
 
 
 def npz(path, **changes):
