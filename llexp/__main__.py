@@ -18,7 +18,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import cli_help, plugins, resume, sweep
+from llexp import background, cli_help, plugins, resume, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors, reported
@@ -64,8 +64,11 @@ def app(cfg: DictConfig) -> float | None:
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
+        # One job after another in this process: the next job trains while this one's figures
+        # and tables are written (`llexp.background`; flushed before the command ends).
+        in_background = multirun and not sweep.is_joblib(hydra_cfg.launcher)
         with sweep.dropping_traced_gradients(enabled=alone):
-            result = run(cfg, out_dir, resume=resuming, checked=parts)
+            result = run(cfg, out_dir, resume=resuming, checked=parts, background=in_background)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
         raise resume.interrupted(out_dir) from None
     except Exception as error:
@@ -123,7 +126,8 @@ def main() -> int:
             print(reported(lambda: cli_help.help_text(overrides)))
             return 0
         app()
-    return 1 if sweep.FAILED_JOBS else 0
+    failed = background.flush()  # every run's files written, every status final
+    return 1 if sweep.FAILED_JOBS or failed else 0
 
 
 if __name__ == "__main__":

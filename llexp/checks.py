@@ -17,8 +17,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import loggers
+from llexp import callbacks, loggers
 from llexp.errors import LlexpError, instantiate, whole
+from llexp.models.classifier import Classifier
 
 # Optimizer keys llexp's optimizer configs use: (lowest, highest, lowest allowed, highest
 # allowed, allows null). Keys not listed are left to Keras.
@@ -73,7 +74,13 @@ def check_config(cfg: DictConfig) -> Parts:
     family = instantiate(cfg.model)
     family.check(source.input_shape)  # the depth rule, from the image size the config gives
     trainer = instantiate(cfg.trainer)
+    if getattr(trainer, "class_weight", None) is not None and not isinstance(family, Classifier):
+        raise LlexpError(
+            f"trainer.class_weight={trainer.class_weight} weighs the classes of a classifier's "
+            f"loss; {family.name} learns no classes: use trainer.class_weight=null"
+        )
     schedule = instantiate(cfg.schedule)
+    callbacks.check(cfg)
     objective = check_objective(cfg.get("objective") or family.objective, family, trainer)
     return Parts(source, family, trainer, schedule, objective)
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, evaluation, figures, loggers, status
+from llexp import artifacts, callbacks, evaluation, figures, loggers, per_image, status
+from llexp.background import Files
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
 from llexp.distribute import distribution, replicas
@@ -36,7 +37,11 @@ class RunResult:
 
 
 def run(
-    cfg: DictConfig, out_dir: Path | str, resume: bool = False, checked: Parts | None = None
+    cfg: DictConfig,
+    out_dir: Path | str,
+    resume: bool = False,
+    checked: Parts | None = None,
+    background: bool = False,
 ) -> RunResult:
     """Trains the configured model and writes every artifact of the run into `out_dir`.
 
@@ -47,6 +52,10 @@ def run(
             instead of starting over.
         checked: what `llexp.checks.check_config(cfg)` returned, when the caller checked the
             config already (the command line does, before TensorFlow starts).
+        background: return once the model is evaluated and saved, leaving the figures and
+            tables to `llexp.background`'s thread (a sweep's next job starts meanwhile);
+            metrics.json turns `completed` once they are written. `llexp.background.flush()`
+            waits for them. Ignored with an experiment tracker (`logger=`), which uploads them.
 
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
@@ -68,14 +77,22 @@ def run(
         distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
         loggers.tracking(cfg, Path(out_dir)) as tracker,
     ):
-        return train_and_save(cfg, Path(out_dir), parts, tracker, resume)
+        files = Files(Path(out_dir), background and cfg.get("logger") is None)
+        return train_and_save(cfg, Path(out_dir), parts, tracker, resume, files)
 
 
 def train_and_save(
-    cfg: DictConfig, out_dir: Path, parts: Parts, tracker=None, resume: bool = False
+    cfg: DictConfig,
+    out_dir: Path,
+    parts: Parts,
+    tracker=None,
+    resume: bool = False,
+    files: Files | None = None,
 ) -> RunResult:
-    """The body of `run`, under the run's dtype policy, reporting to `tracker`."""
+    """The body of `run`, under the run's dtype policy, reporting to `tracker`; the figures
+    and tables go to `files` (by default written at once)."""
     tracker = tracker or loggers.Logger()
+    files = files or Files(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
@@ -84,6 +101,7 @@ def train_and_save(
     objective = parts.objective
     model = family.build(source.input_shape)
     instantiate(cfg.optimizer)  # Keras checks its keys before any data loads; built below
+    steering = callbacks.make(cfg, out_dir)  # the config's callbacks: made before data loads
     augment = source.augment  # the layers are made now: seeded, at the run's precision
     log.debug("augmentation: %s", [type(layer).__name__ for layer in augment])
     title = f"{family.describe()} on {source.name}"
@@ -112,6 +130,10 @@ def train_and_save(
         keras.utils.set_random_seed(cfg.seed)
         model = family.build(data.input_shape, preprocessing)
 
+    weights = callbacks.class_weights(trainer.class_weight, data.train.labels, data.class_names)
+    if weights:
+        log.info("class weights: %s", ", ".join(f"{k}={w:.3g}" for k, w in weights.items()))
+
     # Schedules count in epochs; steps per epoch are known now. The schedule lives inside the
     # optimizer, so every trainer follows it step by step in the same way.
     batch_size = trainer.batch_size
@@ -134,10 +156,12 @@ def train_and_save(
         val,
         out_dir,
         steps_per_epoch,
-        callbacks=tracker.start(cfg, out_dir),
+        callbacks=[*steering, *tracker.start(cfg, out_dir)],
+        class_weight=weights,
     )
     train_seconds = time.perf_counter() - started
     check_finite(history, out_dir, title)
+    per_image.write_summary(out_dir / "summary.txt", model, trainer.verbose)
 
     # One prediction pass over the test set: the test metrics come from it, and the family's
     # figures and per-class metrics reuse it (`data.predict` returns the same outputs again).
@@ -147,12 +171,13 @@ def train_and_save(
     log.info("test: %s", ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
 
     artifacts.save_model(model, out_dir)
-    figures.plot_history(history, out_dir / "history.png", title)
+    files.add(figures.plot_history, history, out_dir / "history.png", title)
     if data.augment:  # after training, so drawing it leaves the training batches unchanged
-        figures.augmented(
-            data.sample("train", 8)[0], data.augment, out_dir / "augmented.png", title
-        )
-    extra = family.report(model, data, out_dir, title)
+        sample = data.sample("train", 8)[0]
+        draws = figures.augment_draws(sample, data.augment)
+        names = [type(layer).__name__ for layer in data.augment]
+        files.add(figures.augmented, sample, draws, names, out_dir / "augmented.png", title)
+    extra = family.report(model, data, out_dir, title, files)
     log.info("metrics: %s", ", ".join(f"{k}={v:.4f}" for k, v in extra.items() if is_number(v)))
 
     metrics = {
@@ -169,8 +194,12 @@ def train_and_save(
         "objective": objective,  # the metric this run returns to a sweeper
         "config": OmegaConf.to_container(cfg, resolve=True),  # what `skip_completed` compares
     }
-    artifacts.write_json(out_dir / "metrics.json", metrics)
-    (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
+
+    def completed() -> None:  # after every file of the run is written
+        artifacts.write_json(out_dir / "metrics.json", metrics)
+        (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
+
+    files.finish(completed)
     tracker.finish(metrics, out_dir)
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
@@ -208,6 +237,9 @@ def check_finite(history: dict, out_dir: Path, title: str) -> None:
     losses = history.get("loss", [])
     bad = [i for i, v in enumerate(losses, 1) if not math.isfinite(v)]
     if bad:
+        from llexp import background
+
+        background.flush()  # an earlier job's figures are drawn on that thread: one at a time
         figures.plot_history(history, out_dir / "history.png", title)
         raise LlexpError(
             f"training diverged: the loss became {losses[bad[0] - 1]} at epoch {bad[0]}; "

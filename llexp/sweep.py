@@ -278,6 +278,9 @@ class ReportFailures(Callback):
             Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        from llexp import background
+
+        background.flush()  # the last jobs' files and statuses are written before counting
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             started = (sweep_dir / self.MARKER).stat().st_mtime_ns

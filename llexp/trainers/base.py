@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from llexp.callbacks import check_class_weight
 from llexp.distribute import check_strategy
 from llexp.errors import LlexpError, whole
 from llexp.lazy import lazy
@@ -38,6 +39,9 @@ class BaseTrainer:
         strategy: `null` (one device) or `mirrored` (data-parallel on every visible GPU, or on
             the logical CPUs of `resources.cpu_devices`); applied by `llexp.run` around the whole
             run (`llexp.distribute`).
+        class_weight: `null`, `balanced` (class c weighs N / (K * count_c) in the training
+            loss) or a mapping of class (index or name) to weight; `llexp.run` turns it into
+            the per-class weights `train` receives.
     """
 
     resume: state.ResumeState | None = None
@@ -57,6 +61,7 @@ class BaseTrainer:
         tensorboard: bool = False,
         jit_compile: bool | str = "auto",
         strategy: str | None = None,
+        class_weight=None,
     ):
         whole("trainer.epochs", epochs, 1)
         whole("trainer.batch_size", batch_size, 1)
@@ -76,6 +81,8 @@ class BaseTrainer:
             raise LlexpError(f"trainer.jit_compile={jit_compile} must be true, false or auto")
         self.jit_compile = jit_compile
         self.strategy = check_strategy(strategy)
+        check_class_weight(class_weight)
+        self.class_weight = class_weight
 
     def check_monitor(self, metric_names: list[str]) -> None:
         """Fails with one line, before any data loads, when `monitor` names no history key."""
@@ -153,6 +160,7 @@ class BaseTrainer:
         out_dir: Path,
         steps_per_epoch: int,
         callbacks=(),
+        class_weight: dict[int, float] | None = None,
     ) -> dict:
         """Trains `model`; returns the history dict.
 
@@ -160,7 +168,9 @@ class BaseTrainer:
             train: `tf.data` batches of `(x, target)` for all `epochs`, one after another
                 (`Splits.train_batches`), `steps_per_epoch` batches to an epoch.
             val: `tf.data` batches to validate on after each epoch, or None.
-            callbacks: added after the trainer's own (an experiment tracker's).
+            callbacks: added after the trainer's own (the config's `callbacks`, an experiment
+                tracker's).
+            class_weight: each class index's weight in the training loss, or None.
         """
         raise NotImplementedError
 

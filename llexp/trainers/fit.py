@@ -21,6 +21,7 @@ class FitTrainer(BaseTrainer):
         out_dir: Path,
         steps_per_epoch: int,
         callbacks=(),
+        class_weight: dict[int, float] | None = None,
     ) -> dict:
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=self.jit_compile)
         callbacks = self.callbacks(out_dir, val is not None, callbacks)
@@ -35,6 +36,7 @@ class FitTrainer(BaseTrainer):
             shuffle=False,  # the pipeline orders each epoch itself, seeded with (seed, epoch)
             callbacks=callbacks,
             verbose=self.verbose,
+            class_weight=class_weight,
         )
         return self.full_history(history.history)
 

@@ -38,6 +38,8 @@ class Trainer:
             "accuracy")]`); their names are the history's keys.
         jit_compile: XLA-compile the steps; `"auto"` decides as `Model.fit` does (on when a GPU
             is visible and the model supports it).
+        class_weight: `{class index: weight}` for the training loss and metrics, as `Model.fit`'s
+            `class_weight` (labels must be class indices); None for none.
 
     Example:
         >>> trainer = Trainer(model, "sparse_categorical_crossentropy", "adam")
@@ -45,8 +47,15 @@ class Trainer:
         >>> trainer.plot_history("history.png")
     """
 
-    def __init__(self, model, loss_function, optimizer, metrics=None, jit_compile="auto"):
+    def __init__(
+        self, model, loss_function, optimizer, metrics=None, jit_compile="auto", class_weight=None
+    ):
         self.model = model
+        # As fit does it: each sample weighs its class's weight (1 for a class not named).
+        self.class_weight = None
+        if class_weight:
+            weights = [class_weight.get(c, 1.0) for c in range(max(class_weight) + 1)]
+            self.class_weight = tf.constant(weights, tf.float32)
         self.loss_function = keras.losses.get(loss_function)
         self.metrics = list(metrics or [])
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -84,7 +93,7 @@ class Trainer:
             self._compiled[key] = function
         return self._compiled[key]
 
-    def compute_loss(self, y, y_pred):
+    def compute_loss(self, y, y_pred, sample_weight=None):
         """This replica's share of the loss of the global batch, as `fit` computes it.
 
         That is the mean loss over the replica's samples, plus the regularization losses the
@@ -94,36 +103,43 @@ class Trainer:
         """
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         if isinstance(self.loss_function, keras.losses.Loss):
-            loss = self.loss_function(y, y_pred)  # Keras divides it by the replicas itself
+            # Keras divides it by the replicas itself; weighted: sum(w * loss) / samples.
+            loss = self.loss_function(y, y_pred, sample_weight=sample_weight)
         else:  # a loss given by name is a function returning one value per sample (or pixel)
-            loss = keras.ops.mean(self.loss_function(y, y_pred)) / replicas
+            values = self.loss_function(y, y_pred)
+            if sample_weight is not None:
+                values = values * keras.ops.cast(sample_weight, values.dtype)
+            loss = keras.ops.mean(values) / replicas
         if self.model.losses:
             loss = loss + keras.ops.cast(keras.ops.sum(self.model.losses), loss.dtype) / replicas
         return loss
 
     def _train_step(self, x, y):
         variables = self.model.trainable_variables
+        weight = None
+        if self.class_weight is not None:  # the weight of each sample's class
+            weight = tf.gather(self.class_weight, tf.cast(tf.reshape(y, [-1]), tf.int32))
         with tf.GradientTape() as tape:
             y_pred = self.model(x, training=True)
-            loss = self.compute_loss(y, y_pred)
+            loss = self.compute_loss(y, y_pred, weight)
             # Multiplies by the loss scale under mixed_float16 (so small float16 gradients do not
             # underflow); the LossScaleOptimizer unscales them in `apply`. A no-op otherwise.
             scaled = self.optimizer.scale_loss(loss)
         # Under a strategy, `apply` sums the replicas' gradients before updating the weights.
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
-        self.update_metrics(y, y_pred, loss)
+        self.update_metrics(y, y_pred, loss, weight)
 
     def _test_step(self, x, y):
         y_pred = self.model(x, training=False)
         self.update_metrics(y, y_pred, self.compute_loss(y, y_pred))
 
-    def update_metrics(self, y, y_pred, loss):
+    def update_metrics(self, y, y_pred, loss, sample_weight=None):
         # The loss is averaged over samples, not batches, as fit does (the last batch is smaller);
         # each replica adds its own samples' mean loss, undoing the division by the replicas.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         self.loss_tracker.update_state(loss * replicas, sample_weight=tf.shape(y_pred)[0])
         for metric in self.metrics:
-            metric.update_state(y, y_pred)
+            metric.update_state(y, y_pred, sample_weight=sample_weight)
 
     def results(self) -> dict[str, float]:
         return {m.name: float(m.result()) for m in (self.loss_tracker, *self.metrics)}
@@ -270,8 +286,11 @@ class TapeTrainer(BaseTrainer):
         out_dir: Path,
         steps_per_epoch: int,
         callbacks=(),
+        class_weight: dict[int, float] | None = None,
     ) -> dict:
-        self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
+        self.loop = Trainer(
+            model, loss, optimizer, metrics, jit_compile=self.jit_compile, class_weight=class_weight
+        )
         callbacks = self.callbacks(out_dir, val is not None, callbacks)
         if self.training_done(model):  # resumed after its last epoch: nothing left to train
             return self.full_history({})
