@@ -188,7 +188,8 @@ class Autoencoder(ImageModel):
         # The test images reconstructed worst, and the nearest training images of a few.
         worst = np.argsort(-errors["test"], kind="stable")[: size**2]
         worst_x = data.test.images_at(worst)
-        files.add(figures.reconstructions, worst_x, np.asarray(model(worst_x, training=False)), size,
+        worst_out = np.asarray(model(worst_x, training=False))
+        files.add(figures.reconstructions, worst_x, worst_out, size,
                   out_dir / "worst_reconstructions.png", title,
                   f"the {len(worst)} test images reconstructed worst (largest MSE first), "
                   "each above its reconstruction")  # fmt: skip
