@@ -1,7 +1,8 @@
 """`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`.
 
-`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow), and
-`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra).
+`llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow),
+`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra), and
+`llexp embed RUN_DIR FOLDER` to `llexp.embed` (a trained encoder on new images).
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ def main() -> int:
         return review(sys.argv[2:])
     if sys.argv[1:2] == ["resume"]:
         return resume.main(sys.argv[2:])
+    if sys.argv[1:2] == ["embed"]:
+        from llexp.embed import main as embed
+
+        return embed(sys.argv[2:])
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
         plugins.check(sys.argv[1:])
     except LlexpError as error:
