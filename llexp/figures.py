@@ -221,7 +221,7 @@ def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str):
     k = len(class_names)
     side = min(max(5.0, 0.55 * k + 2.5), 20.0)  # 100 classes: 20 inches, smaller names
     fontsize = 10 if k <= 30 else 6
-    title = wrapped(f"{title}\nconfusion matrix, {int(matrix.sum())} test images", side, 10)
+    title = wrapped(f"{title}\nconfusion matrix, {int(matrix.sum())} test images", 0.7 * side, 10)
     fig, ax = subplots((side + 1.0, side))
     drawn = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(drawn, ax=ax, label="test images")
@@ -309,16 +309,13 @@ def augmented(x: np.ndarray, draws: np.ndarray, names: list[str], path: Path, ti
     grid = np.concatenate([x[:, None], draws], axis=1).reshape(-1, *x.shape[1:])  # row i: image i
     h = x.shape[1]
     canvas, _ = tiled(grid, variants + 1, pad=max(1, h // 8))
-    inches = 10.0 / max(canvas.shape[:2])
-    size = (canvas.shape[1] * inches, canvas.shape[0] * inches + 0.8)
-    fig, ax = subplots(size)
-    show(ax, canvas)
     text = (
         f"{title}\nleft: a training image; right: {variants} augmented versions of it "
         f"({', '.join(names)})"
     )
-    ax.set_title(wrapped(text, size[0] - 0.3, 9), fontsize=9)
-    fig.tight_layout()
+    inches = 10.0 / max(canvas.shape[:2])  # the longer side 10 inches
+    cell = canvas.shape[1] * inches / (variants + 1)
+    fig, _ = tiled_figure(canvas, cell, variants + 1, text, fontsize=9)
     return save_figure(fig, path)
 
 

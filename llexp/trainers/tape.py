@@ -38,8 +38,8 @@ class Trainer:
             "accuracy")]`); their names are the history's keys.
         jit_compile: XLA-compile the steps; `"auto"` decides as `Model.fit` does (on when a GPU
             is visible and the model supports it).
-        class_weight: `{class index: weight}` for the training loss and metrics, as `Model.fit`'s
-            `class_weight` (labels must be class indices); None for none.
+        class_weight: `{class index: weight}` for the training loss, as `Model.fit`'s
+            `class_weight` (labels must be class indices; metrics stay unweighted); None for none.
 
     Example:
         >>> trainer = Trainer(model, "sparse_categorical_crossentropy", "adam")
@@ -127,19 +127,19 @@ class Trainer:
             scaled = self.optimizer.scale_loss(loss)
         # Under a strategy, `apply` sums the replicas' gradients before updating the weights.
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
-        self.update_metrics(y, y_pred, loss, weight)
+        self.update_metrics(y, y_pred, loss)  # metrics unweighted, as fit's `metrics=` are
 
     def _test_step(self, x, y):
         y_pred = self.model(x, training=False)
         self.update_metrics(y, y_pred, self.compute_loss(y, y_pred))
 
-    def update_metrics(self, y, y_pred, loss, sample_weight=None):
+    def update_metrics(self, y, y_pred, loss):
         # The loss is averaged over samples, not batches, as fit does (the last batch is smaller);
         # each replica adds its own samples' mean loss, undoing the division by the replicas.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         self.loss_tracker.update_state(loss * replicas, sample_weight=tf.shape(y_pred)[0])
         for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight=sample_weight)
+            metric.update_state(y, y_pred)
 
     def results(self) -> dict[str, float]:
         return {m.name: float(m.result()) for m in (self.loss_tracker, *self.metrics)}
