@@ -25,7 +25,8 @@ class EpochNotes(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         with self.path.open("a") as f:
-            f.write(f"{self.word} {epoch + 1} lr {float(self.model.optimizer.learning_rate):.6g}\\n")
+            rate = float(self.model.optimizer.learning_rate)
+            f.write(f"{self.word} {epoch + 1} lr {rate:.6g}\\n")
 """
 
 
@@ -52,7 +53,7 @@ def test_config_callbacks_steer_both_trainers(trainer, tiny_cfg, tmp_path, monke
     assert [p.name for p in (out / "checkpoints").iterdir()] == ["epoch002.weights.h5"]
     final = result.model.get_weights()
     result.model.load_weights(out / "checkpoints" / "epoch002.weights.h5")
-    changed = [not np.array_equal(a, b) for a, b in zip(result.model.get_weights(), final)]
+    changed = [not np.array_equal(a, b) for a, b in zip(result.model.get_weights(), final, strict=True)]
     assert any(changed)  # epoch 2's weights, not the last epoch's
     # The user's own class got the run folder and its keyword; it saw the lowered rates.
     notes = (out / "notes.txt").read_text().splitlines()
