@@ -54,7 +54,8 @@ def test_config_callbacks_steer_both_trainers(trainer, tiny_cfg, tmp_path, monke
     final = result.model.get_weights()
     result.model.load_weights(out / "checkpoints" / "epoch002.weights.h5")
     saved = result.model.get_weights()
-    assert any(not np.array_equal(a, b) for a, b in zip(saved, final, strict=True))  # epoch 2's weights, not the last epoch's
+    # epoch 2's weights, not the last epoch's
+    assert any(not np.array_equal(a, b) for a, b in zip(saved, final, strict=True))
     # The user's own class got the run folder and its keyword; it saw the lowered rates.
     notes = (out / "notes.txt").read_text().splitlines()
     assert notes == ["done 1 lr 0.001", "done 2 lr 0.0005", "done 3 lr 0.00025"]
