@@ -219,7 +219,7 @@ def per_image_pass(model: keras.Model, data) -> tuple[dict, dict]:
     by split (a model with both outputs, so each image goes through the network once)."""
     code = model.get_layer("embedding").output
     error = keras.ops.mean(keras.ops.square(model.output - model.input), axis=(1, 2, 3))
-    probe = keras.Model(model.input, [error, keras.layers.Flatten()(code)])
+    probe = keras.Model(model.input, [error, keras.layers.Flatten(name="per_image_code")(code)])
     errors, codes = {}, {}
     for split in per_image.SPLITS:
         part = getattr(data, split)
