@@ -65,9 +65,11 @@ def app(cfg: DictConfig) -> float | None:
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
-        # One job after another in this process: the next job trains while this one's figures
-        # and tables are written (`llexp.background`; flushed before the command ends).
-        in_background = multirun and not sweep.is_joblib(hydra_cfg.launcher)
+        # One job after another in this process (Hydra's basic launcher, not one that starts a
+        # process per job and may end it at once): the next job trains while this one's
+        # figures and tables are written (`llexp.background`; flushed before the command ends).
+        launcher = str(hydra_cfg.launcher.get("_target_", "")) if multirun else ""
+        in_background = launcher.endswith("BasicLauncher")
         with sweep.dropping_traced_gradients(enabled=alone):
             result = run(cfg, out_dir, resume=resuming, checked=parts, background=in_background)
     except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
