@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, callbacks, evaluation, figures, loggers, per_image, status
+from llexp import artifacts, callbacks, evaluation, figures, galleries, loggers, per_image, status
 from llexp.background import Files
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
@@ -174,9 +174,9 @@ def train_and_save(
     files.add(figures.plot_history, history, out_dir / "history.png", title)
     if data.augment:  # after training, so drawing it leaves the training batches unchanged
         sample = data.sample("train", 8)[0]
-        draws = figures.augment_draws(sample, data.augment)
+        draws = galleries.augment_draws(sample, data.augment)
         names = [type(layer).__name__ for layer in data.augment]
-        files.add(figures.augmented, sample, draws, names, out_dir / "augmented.png", title)
+        files.add(galleries.augmented, sample, draws, names, out_dir / "augmented.png", title)
     extra = family.report(model, data, out_dir, title, files)
     log.info("metrics: %s", ", ".join(f"{k}={v:.4f}" for k, v in extra.items() if is_number(v)))
 

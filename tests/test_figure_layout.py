@@ -118,7 +118,7 @@ def test_class_figures_keep_every_label_inside(k, tmp_path):
             tmp_path / "m.png",
             LONG,
         ),  # fmt: skip
-        figures.embedding_projection(
+        galleries.embedding_projection(
             np.random.default_rng(0).random((30, 2)), labels, names, tmp_path / "e.png", LONG
         ),  # fmt: skip
     ]
@@ -139,7 +139,7 @@ def test_image_galleries_keep_every_label_inside(size, tmp_path):
             tmp_path / "n.png",
             LONG,
         ),  # fmt: skip
-        figures.augmented(
+        galleries.augmented(
             x[:2], np.stack([x[:2]] * 3, axis=1), ["RandomFlip"], tmp_path / "a.png", LONG
         ),  # fmt: skip
     ]

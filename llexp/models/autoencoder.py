@@ -205,7 +205,7 @@ class Autoencoder(ImageModel):
         note = f"k-means NMI {scores['test_kmeans_nmi']:.3f}"
         if "kmeans_pixels_nmi" in scores:
             note += f" (on raw pixels {scores['kmeans_pixels_nmi']:.3f})"
-        files.add(figures.embedding_projection, projection(embeddings), labels_test, names,
+        files.add(galleries.embedding_projection, projection(embeddings), labels_test, names,
                   out_dir / "embeddings.png", title, note)  # fmt: skip
         return {
             "baseline_mse": baseline_mse(data),
