@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -19,10 +21,12 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import background, cli_help, plugins, resume, sweep
+from llexp import background, cli_help, plugins, record, resume, signals, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors, reported
+from llexp.record import identity
+from llexp.record.lock import RunLock
 
 log = logging.getLogger("llexp")
 
@@ -40,15 +44,32 @@ def app(cfg: DictConfig) -> float | None:
     out_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     job = f"job {hydra_cfg.job.num} ({','.join(hydra_cfg.overrides.task)})" if multirun else "run"
-    resuming = False
-    if multirun and cfg.get("skip_completed"):
-        done = sweep.completed_metrics(cfg, out_dir)
-        if done is not None:
-            log.info("%s already completed in %s: skipped", job, out_dir)
-            return done.get(done.get("objective"))
-        resuming = sweep.resumable(cfg, out_dir)
-        if resuming:
-            log.info("%s was stopped before it completed: resuming it in %s", job, out_dir)
+    lock = RunLock(out_dir, record.command())
+    with signals.handled():  # here too: a sweep's worker processes do not run `main`
+        try:
+            lock.__enter__()  # one process at a time writes a run folder
+        except LlexpError as error:
+            log.error("%s", error)
+            raise SystemExit(2) from None
+        try:
+            return run_job(cfg, out_dir, multirun, job)
+        except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: one line says how to continue
+            raise resume.interrupted(out_dir, stop) from None
+        finally:
+            lock.__exit__()
+
+
+def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float | None:
+    """`app` once the folder is locked: skips, resumes or runs the job, reporting failures."""
+    hydra_cfg = HydraConfig.get()
+    decision = identity.prepare(cfg, out_dir, bool(cfg.get("skip_completed")))
+    if decision == "skip":
+        done = record.read(out_dir)
+        log.info("%s already completed in %s: skipped", job, out_dir)
+        return done.get(done.get("objective"))
+    resuming = decision == "resume"
+    if resuming:
+        log.info("%s was stopped before it completed: resuming it in %s", job, out_dir)
     started = time.perf_counter()
     try:
         job_num = hydra_cfg.job.num if multirun else None
@@ -72,8 +93,6 @@ def app(cfg: DictConfig) -> float | None:
         in_background = launcher.endswith("BasicLauncher")
         with sweep.dropping_traced_gradients(enabled=alone):
             result = run(cfg, out_dir, resume=resuming, checked=parts, background=in_background)
-    except KeyboardInterrupt:  # Ctrl-C: stop now, one line, the folder says where to resume
-        raise resume.interrupted(out_dir) from None
     except Exception as error:
         user_mistake = isinstance(error, LlexpError)
         message = resume.failed(out_dir, error)
@@ -110,31 +129,55 @@ def settle_imports() -> None:
 
 
 def main() -> int:
-    """Console script `llexp`: `llexp review ...` reviews run folders, anything else runs Hydra
-    (after checking that the launcher and sweeper it names are installed)."""
-    if sys.argv[1:2] == ["review"]:
+    """Console script `llexp`: `llexp review ...` reviews run folders, `llexp resume ...` resumes
+    one, anything else runs Hydra (after checking that the launcher and sweeper it names are
+    installed). Every job records this command line (`record.command`)."""
+    previous = os.environ.get(record.COMMAND_ENV)
+    os.environ[record.COMMAND_ENV] = shlex.join(["llexp", *sys.argv[1:]])
+    try:
+        with signals.handled():
+            return command(sys.argv[1:])
+    finally:
+        if previous is None:
+            os.environ.pop(record.COMMAND_ENV, None)
+        else:
+            os.environ[record.COMMAND_ENV] = previous
+
+
+def command(argv: list[str]) -> int:
+    """What `main` runs, under its signal handling; returns the exit status."""
+    if argv[:1] == ["review"]:
         from llexp.review import main as review
 
-        return review(sys.argv[2:])
-    if sys.argv[1:2] == ["resume"]:
-        return resume.main(sys.argv[2:])
-    if sys.argv[1:2] == ["embed"]:
+        return review(argv[1:])
+    if argv[:1] == ["resume"]:
+        return resume.main(argv[1:])
+    if argv[:1] == ["embed"]:
         from llexp.embed import main as embed
 
-        return embed(sys.argv[2:])
+        return embed(argv[1:])
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
-        plugins.check(sys.argv[1:])
+        plugins.check(argv)
     except LlexpError as error:
         print(f"llexp: error: {error}", file=sys.stderr)
         return 2
     with one_line_errors():  # Hydra's own errors (unknown option, misspelt key): one line, 2
-        if cli_help.wants_fast_help(sys.argv[1:]):
-            overrides = [a for a in sys.argv[1:] if a not in cli_help.HELP_FLAGS]
+        if cli_help.wants_fast_help(argv):
+            overrides = [a for a in argv if a not in cli_help.HELP_FLAGS]
             print(reported(lambda: cli_help.help_text(overrides)))
             return 0
-        app()
-    failed = background.flush()  # every run's files written, every status final
-    return 1 if sweep.FAILED_JOBS or failed else 0
+        try:
+            app()
+        except (KeyboardInterrupt, SystemExit) as stop:
+            code = stop.code if isinstance(stop, SystemExit) else signals.exit_status(stop)
+            if code in (130, 143):  # a sweep stopped: which jobs are left, how to finish them
+                sweep.report_unfinished(argv, signals.name_of(code))
+            if isinstance(stop, SystemExit):
+                raise
+            return code
+        finally:
+            background.flush()  # every run's figures and tables written before the exit
+    return 1 if sweep.FAILED_JOBS else 0
 
 
 if __name__ == "__main__":

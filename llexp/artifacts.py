@@ -1,53 +1,26 @@
 """Files a run writes into its folder: model, weights, metrics, tables (figures: `llexp.figures`).
 
-Each file is written under a temporary name and moved into place, so a killed run never leaves a
-half-written file behind.
+Each file goes through `llexp.record.files` (a temporary name, fsync, rename), so a killed run never
+leaves a half-written file behind.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
 import platform
 from importlib import metadata
 from pathlib import Path
 
+# The writers every module uses through `artifacts`: all of them are the atomic ones.
+from llexp.record.files import save_weights, write_csv, write_json, write_npz, write_text
 
-def write_text(path: Path, text: str) -> None:
-    """Writes `text` to `path` atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def write_json(path: Path, data: dict) -> None:
-    write_text(path, json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")
-
-
-def write_csv(path: Path, rows: list[list]) -> None:
-    """Writes `rows` (the first one the header) to `path` as CSV, atomically."""
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(rows)
-    write_text(path, text.getvalue())
-
-
-def write_npz(path: Path, **arrays) -> None:
-    """Writes NumPy arrays to an .npz at `path`, atomically."""
-    import numpy as np
-
-    tmp = path.with_name(f".{path.stem}.tmp.npz")  # np.savez insists on the .npz suffix
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+__all__ = ["load_model", "save_model", "versions", "write_csv", "write_json", "write_npz"]
 
 
 def save_model(model, out_dir: Path, stem: str = "model") -> None:
     """`<stem>.json` (architecture) + `<stem>.weights.h5`; reload with `load_model`."""
     write_text(out_dir / f"{stem}.json", model.to_json())
-    tmp = out_dir / f".{stem}.tmp.weights.h5"  # Keras insists on the .weights.h5 suffix
-    model.save_weights(str(tmp))
-    os.replace(tmp, out_dir / f"{stem}.weights.h5")
+    save_weights(model, out_dir / f"{stem}.weights.h5")
 
 
 def load_model(run_dir: Path | str, stem: str = "model"):

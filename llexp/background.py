@@ -2,10 +2,11 @@
 
 A run's figures and per-image tables take about as long as training a small model. In a sweep,
 `run` hands them to one background thread and returns, so the next job starts training while the
-last one's files are drawn; each job's `metrics.json` turns `completed` only after its own files
-are written (the last task of the job), and the command flushes the queue before it exits
-(`flush`, also at interpreter exit). A single run, a notebook or a test writes them in place:
-`Files(background=False)` runs each task as it is added.
+last one's files are drawn; the command waits for them before it exits (`flush`, also at
+interpreter exit). A run is completed once its model is saved and its metrics are known (the
+record's rule): a file that then fails to be written is a warning in its metrics.json. A single
+run, a notebook or a test writes them in place: `Files(background=False)` runs each task as it
+is added.
 
 Only NumPy arrays go to the thread: every model pass happens before, on the main thread (the next
 job's `keras.backend.clear_session()` must not meet a model in use).
@@ -24,13 +25,11 @@ log = logging.getLogger(__name__)
 
 
 class Queue:
-    """One worker thread running tasks in the order given; remembers the runs whose tasks
-    failed (their folders are marked failed)."""
+    """One worker thread running tasks in the order given."""
 
     def __init__(self):
         self.executor: ThreadPoolExecutor | None = None
         self.pending: list[Future] = []
-        self.failed: list[str] = []
         self.lock = threading.Lock()
 
     def submit(self, task: Callable[[], None]) -> None:
@@ -41,29 +40,28 @@ class Queue:
             self.pending = [f for f in self.pending if not f.done()]
             self.pending.append(self.executor.submit(task))
 
-    def flush(self) -> list[str]:
-        """Waits until every task added so far is done; returns the runs whose tasks failed."""
+    def flush(self) -> None:
+        """Waits until every task added so far is done."""
         with self.lock:
             pending, self.pending = self.pending, []
         for future in pending:
             future.result()
-        return list(self.failed)
 
 
 QUEUE = Queue()  # one per process: a sweep's jobs share it
 
 
-def flush() -> list[str]:
-    """Writes every queued file of every run of this process; returns the failed runs' lines."""
-    return QUEUE.flush()
+def flush() -> None:
+    """Waits until every queued file of every run of this process is written."""
+    QUEUE.flush()
 
 
 class Files:
     """The file-writing tasks of one run, in order: run now, or queued on the process's thread.
 
     Args:
-        out_dir: the run folder (marked failed if a task fails).
-        background: queue the tasks instead of running them now.
+        out_dir: the run folder.
+        background: queue the tasks (at `finish`) instead of running each as it is added.
     """
 
     def __init__(self, out_dir: Path, background: bool = False):
@@ -77,24 +75,20 @@ class Files:
         else:
             task(*args, **kwargs)
 
-    def finish(self, last: Callable[[], None]) -> None:
-        """Runs the run's tasks, then `last` (which marks the run completed); in background mode
-        on the queue's thread, where a failure marks the run failed instead."""
+    def finish(self, on_error: Callable[[Exception], None]) -> None:
+        """In background mode, queues the run's tasks on the process's thread, where the first
+        that fails stops the rest and is handed to `on_error` (the run stays completed, with a
+        warning). Without background, the tasks have run already."""
         tasks, self.tasks = self.tasks, []
-        if not self.background:
-            last()
+        if not tasks:
             return
 
         def job() -> None:
             try:
                 for task, args, kwargs in tasks:
                     task(*args, **kwargs)
-                last()
-            except Exception as error:  # noqa: BLE001  the run fails, the sweep goes on
-                from llexp.resume import failed
-
-                line = f"{self.out_dir}: {failed(self.out_dir, error)}"
-                log.error("writing the files of %s FAILED: %s", self.out_dir, line)
-                QUEUE.failed.append(line)
+            except Exception as error:  # noqa: BLE001  the sweep goes on
+                log.error("writing the files of %s failed: %r", self.out_dir, error)
+                on_error(error)
 
         QUEUE.submit(job)

@@ -95,11 +95,11 @@ def checkpoint_every_class() -> type:
 
         def on_epoch_end(self, epoch, logs=None):
             if (epoch + 1) % self.every == 0:
-                from llexp.trainers.state import save_weights_atomically
+                from llexp.record.files import save_weights
 
                 path = Path(self.run_dir) / self.pattern.format(epoch=epoch + 1)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                save_weights_atomically(self.model, path)
+                save_weights(self.model, path)
 
     return CheckpointEvery
 

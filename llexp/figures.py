@@ -10,7 +10,6 @@ servers, sweeps), and a notebook still shows the figure a function returns.
 from __future__ import annotations
 
 import math
-import os
 import textwrap
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from matplotlib.artist import setp
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from llexp.record.files import atomic
 
 
 def subplots(figsize, **kwargs):
@@ -30,9 +31,8 @@ def subplots(figsize, **kwargs):
 def save_figure(fig, path: Path):
     """Saves `fig` as `path` atomically (a killed run leaves no half-written picture); returns
     `fig`, so that a notebook or a test can look at what was drawn."""
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    with atomic(path, Path(path).suffix) as tmp:
+        fig.savefig(tmp, dpi=100)
     return fig
 
 

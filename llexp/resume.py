@@ -13,30 +13,37 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from llexp import status
+from llexp import record, signals
 from llexp.errors import LlexpError, first_line
+from llexp.record.lock import RunLock
 
 log = logging.getLogger("llexp")
 
 USAGE = "usage: llexp resume RUN_DIR (a run folder of an interrupted or killed run)"
 
 
-def interrupted(out_dir: Path) -> SystemExit:
-    """Marks the run interrupted, says in one line where it can resume from; exit status 130."""
-    record = status.ended(out_dir, status.INTERRUPTED)
-    log.error(
-        "interrupted after %d finished epochs; continue with: llexp resume %s",
-        record.get("epoch", 0),
-        out_dir,
-    )
-    return SystemExit(130)
+def interrupted(out_dir: Path, error: BaseException) -> SystemExit:
+    """Marks the run interrupted (unless it had completed: then nothing changes) and says in
+    one line how to continue; exit status 130 for SIGINT, 143 for SIGTERM."""
+    signal = signals.name(error)
+    kept = record.stop(out_dir, record.INTERRUPTED)
+    if kept.get("status") == record.COMPLETED:
+        log.error("%s after the run completed: its results are kept in %s", signal, out_dir)
+    else:
+        log.error(
+            "%s: interrupted after %d finished epochs; continue with: llexp resume %s",
+            signal,
+            kept.get("epoch", 0),
+            out_dir,
+        )
+    return SystemExit(signals.exit_status(error))
 
 
 def failed(out_dir: Path, error: Exception) -> str:
-    """Marks the run failed with `error`; returns the line to show."""
+    """Marks the run failed with `error` (unless it had completed); returns the line to show."""
     user_mistake = isinstance(error, LlexpError)
     message = str(error) if user_mistake else f"{type(error).__name__}: {error}"
-    status.ended(out_dir, status.FAILED, error=message, traceback=traceback.format_exc())
+    record.stop(out_dir, record.FAILED, error=message, traceback=traceback.format_exc())
     return message
 
 
@@ -49,13 +56,14 @@ def run_folder(argv: list[str]) -> Path:
         raise LlexpError(f"{run_dir}: no such folder; {USAGE}")
     if not (run_dir / ".hydra" / "config.yaml").is_file():
         raise LlexpError(f"{run_dir} is no run folder (it has no .hydra/config.yaml); {USAGE}")
-    if status.read(run_dir).get("status") == status.COMPLETED:
+    if record.status(run_dir) == record.COMPLETED:
         raise LlexpError(f"{run_dir} holds a completed run: nothing to resume")
     return run_dir
 
 
 def main(argv: list[str]) -> int:
-    """Resumes the run in `argv[0]`; returns the exit status (2 for a mistake, 130 on Ctrl-C)."""
+    """Resumes the run in `argv[0]`; returns the exit status (2 for a mistake or a folder another
+    process is writing, 130 on Ctrl-C, 143 on SIGTERM)."""
     try:
         run_dir = run_folder(argv)
         cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
@@ -69,6 +77,20 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    with signals.handled():
+        try:
+            lock = RunLock(run_dir, record.command()).__enter__()
+        except LlexpError as error:
+            print(f"llexp resume: error: {error}", file=sys.stderr)
+            return 2
+        try:
+            return resume_locked(cfg, run_dir)
+        finally:
+            lock.__exit__()
+
+
+def resume_locked(cfg, run_dir: Path) -> int:
+    """`main` once the folder is locked: runs, logging to the console and the run's log."""
     # The console and the run's log (appended to, as a Hydra job's), for this run only.
     handlers = [logging.StreamHandler(sys.stderr), logging.FileHandler(run_dir / "llexp.log")]
     root = logging.getLogger("llexp")  # every llexp module logs below it; only there, for now
@@ -80,7 +102,7 @@ def main(argv: list[str]) -> int:
             logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
         )
         root.addHandler(handler)
-    log.info("resuming %s (%s)", run_dir, " ".join(sys.argv))
+    log.info("resuming %s (%s)", run_dir, record.command())
     try:
         from llexp import sweep
 
@@ -88,8 +110,8 @@ def main(argv: list[str]) -> int:
         from llexp.run import run
 
         run(cfg, run_dir, resume=True)
-    except KeyboardInterrupt:
-        return interrupted(run_dir).code
+    except KeyboardInterrupt as stop:
+        return interrupted(run_dir, stop).code
     except LlexpError as error:
         print(f"llexp resume: error: {failed(run_dir, error)}", file=sys.stderr)
         return 2

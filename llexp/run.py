@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import logging
 import math
-import shlex
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, callbacks, evaluation, figures, galleries, loggers, per_image, status
+from llexp import artifacts, callbacks, evaluation, figures, galleries, loggers, per_image
+from llexp import record, signals
 from llexp.background import Files
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
 from llexp.distribute import distribution, replicas
 from llexp.errors import LlexpError, instantiate
 from llexp.precision import dtype_policy
+from llexp.record import identity
+from llexp.record.clock import TrainClock
 from llexp.trainers.state import RESUME_FILE, ResumeState
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,10 @@ def run(
             instead of starting over.
         checked: what `llexp.checks.check_config(cfg)` returned, when the caller checked the
             config already (the command line does, before TensorFlow starts).
-        background: return once the model is evaluated and saved, leaving the figures and
-            tables to `llexp.background`'s thread (a sweep's next job starts meanwhile);
-            metrics.json turns `completed` once they are written. `llexp.background.flush()`
-            waits for them. Ignored with an experiment tracker (`logger=`), which uploads them.
+        background: return once the run is evaluated, saved and completed, leaving its figures
+            and tables to `llexp.background`'s thread (a sweep's next job trains meanwhile);
+            `llexp.background.flush()` waits for them. Ignored with an experiment tracker
+            (`logger=`), which uploads the files.
 
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
@@ -64,6 +64,9 @@ def run(
     # (Before the dtype policy is set: clearing the session also resets the global policy.)
     keras.backend.clear_session()
     parts = checked or check_config(cfg)  # before anything is built: a mistake ends in one line
+    out_dir = Path(out_dir)
+    if not resume:  # a run already in the folder is kept aside, never overwritten
+        identity.prepare(cfg, out_dir, skip_completed=False)
     if cfg.get("deterministic"):
         import tensorflow as tf
 
@@ -72,13 +75,20 @@ def run(
     # restored afterwards, so the next run in this process starts from float32 again.
     # The experiment tracker (logger=...) closes its run at the end, as failed if the run raises.
     # Under trainer.strategy=mirrored the model, optimizer and metrics are made on every device.
-    with (
-        dtype_policy(cfg.precision),
-        distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
-        loggers.tracking(cfg, Path(out_dir)) as tracker,
-    ):
-        files = Files(Path(out_dir), background and cfg.get("logger") is None)
-        return train_and_save(cfg, Path(out_dir), parts, tracker, resume, files)
+    result = None
+    try:
+        with (
+            dtype_policy(cfg.precision),
+            distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
+            loggers.tracking(cfg, out_dir) as tracker,
+        ):
+            files = Files(out_dir, background and cfg.get("logger") is None)
+            result = train_and_save(cfg, out_dir, parts, tracker, resume, files)
+    except BaseException as error:
+        if result is None:  # before completion: the caller marks the run failed or interrupted
+            raise
+        after_completion(out_dir, "closing the experiment tracker", error)
+    return result
 
 
 def train_and_save(
@@ -111,7 +121,7 @@ def train_and_save(
     )
 
     # From here on metrics.json says `running` with the epochs finished, until the run ends.
-    state = start_record(cfg, out_dir, trainer, resume)
+    clock = start_record(cfg, out_dir, trainer, resume)
 
     log.info("loading dataset %s", source.name)
     data = source.splits()
@@ -146,20 +156,19 @@ def train_and_save(
     # A resumed run starts at the epoch after its last finished one, in the same order.
     train = data.train_batches(batch_size, cfg.seed, trainer.epochs, targets, trainer.initial_epoch)
     val = data.batches("val", batch_size, targets) if len(data.val) else None
-    started = time.perf_counter()
-    history = trainer.train(
-        model,
-        family.loss(),
-        family.metrics(),
-        optimizer,
-        train,
-        val,
-        out_dir,
-        steps_per_epoch,
-        callbacks=[*steering, *tracker.start(cfg, out_dir)],
-        class_weight=weights,
-    )
-    train_seconds = time.perf_counter() - started
+    with clock:  # the time of this process, added to the record's (interrupted or not)
+        history = trainer.train(
+            model,
+            family.loss(),
+            family.metrics(),
+            optimizer,
+            train,
+            val,
+            out_dir,
+            steps_per_epoch,
+            callbacks=[*steering, *tracker.start(cfg, out_dir)],
+            class_weight=weights,
+        )
     check_finite(history, out_dir, title)
     per_image.write_summary(out_dir / "summary.txt", model, trainer.verbose)
 
@@ -170,58 +179,77 @@ def train_and_save(
     test = evaluation.scores(family.loss(), family.metrics(), test_batches, outputs)
     log.info("test: %s", ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
 
+    # Completed once the model is saved: what fails or is interrupted later (figures, the
+    # tracker) is a warning on the completed run, never a reason to train it again.
     artifacts.save_model(model, out_dir)
-    files.add(figures.plot_history, history, out_dir / "history.png", title)
-    if data.augment:  # after training, so drawing it leaves the training batches unchanged
-        sample = data.sample("train", 8)[0]
-        draws = galleries.augment_draws(sample, data.augment)
-        names = [type(layer).__name__ for layer in data.augment]
-        files.add(galleries.augmented, sample, draws, names, out_dir / "augmented.png", title)
-    extra = family.report(model, data, out_dir, title, files)
-    log.info("metrics: %s", ", ".join(f"{k}={v:.4f}" for k, v in extra.items() if is_number(v)))
-
-    metrics = {
-        "status": "completed",
-        **{f"test_{k}": v for k, v in test.items()},
-        **{k: float(v[-1]) for k, v in history.items() if k.startswith("val_")},
-        **extra,
-        "epochs": len(history["loss"]),
-        "params": params,  # trainable
-        "replicas": replicas(),  # devices that trained in step (trainer.strategy)
-        "train_seconds": round(train_seconds, 3),
-        "versions": artifacts.versions(),
-        "command": state["command"],  # how the run was started (and resumed)
-        "objective": objective,  # the metric this run returns to a sweeper
-        "config": OmegaConf.to_container(cfg, resolve=True),  # what `skip_completed` compares
-    }
-
-    def completed() -> None:  # after every file of the run is written
-        artifacts.write_json(out_dir / "metrics.json", metrics)
-        (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
-
-    files.finish(completed)
-    tracker.finish(metrics, out_dir)
+    metrics = record.complete(
+        out_dir,
+        {
+            **{f"test_{k}": v for k, v in test.items()},
+            **{k: float(v[-1]) for k, v in history.items() if k.startswith("val_")},
+            "epochs": len(history["loss"]),
+            "params": params,  # trainable
+            "replicas": replicas(),  # devices that trained in step (trainer.strategy)
+            "train_seconds": round(clock.total, 3),  # summed over every process of the run
+            "versions": artifacts.versions(),
+            "objective": objective,  # the metric this run returns to a sweeper
+            "config": OmegaConf.to_container(cfg, resolve=True),  # the run's identity
+        },
+    )
+    (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
+    # The model passes happen here; the drawing and writing go to `files`: at once, or in a
+    # sweep on a background thread while the next job trains (a failure there is a warning).
+    step = "writing the figures and reports"
+    try:
+        files.add(figures.plot_history, history, out_dir / "history.png", title)
+        if data.augment:  # after training, so drawing it leaves the training batches unchanged
+            sample = data.sample("train", 8)[0]
+            draws = galleries.augment_draws(sample, data.augment)
+            names = [type(layer).__name__ for layer in data.augment]
+            files.add(galleries.augmented, sample, draws, names, out_dir / "augmented.png", title)
+        extra = family.report(model, data, out_dir, title, files)
+        log.info("metrics: %s", ", ".join(f"{k}={v:.4f}" for k, v in extra.items() if is_number(v)))
+        record.add(out_dir, **extra)
+        metrics |= extra
+        files.finish(lambda error: after_completion(out_dir, step, error))
+        tracker.finish(metrics, out_dir)
+    except BaseException as error:
+        after_completion(out_dir, step, error)
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
 
 
-def start_record(cfg: DictConfig, out_dir: Path, trainer, resume: bool) -> dict:
-    """Writes the `running` status and hands the trainer its resume state; returns the record
-    (config and command line) kept in metrics.json from now on."""
-    previous = status.read(out_dir) if resume else {}
-    command = shlex.join(["llexp", *sys.argv[1:]])  # whichever way it was started
-    record = {
-        "config": OmegaConf.to_container(cfg, resolve=True),
-        "command": [*previous.get("command", []), command] if resume else [command],
-    }
+def after_completion(out_dir: Path, step: str, error: BaseException) -> None:
+    """A step after the model was saved failed or was interrupted: a warning on the completed
+    run (its status and metrics stay). A signal still stops the process; an error does not."""
+    stopped = isinstance(error, KeyboardInterrupt)
+    what = f"{signals.name(error)} while {step}" if stopped else f"{step} failed: {error!r}"
+    record.warn(out_dir, what)
+    log.warning("the run completed, but %s", what)
+    if stopped:
+        raise error
+
+
+def start_record(cfg: DictConfig, out_dir: Path, trainer, resume: bool) -> TrainClock:
+    """Writes the `running` record, hands the trainer its resume state (saying where it resumes
+    from) and returns the clock of this process's training time."""
+    config = OmegaConf.to_container(cfg, resolve=True)
+    started = record.start(out_dir, config, record.command(), resume)
     trainer.resume = ResumeState.load(out_dir) if resume else None
     if not resume:  # a fresh run in a used folder must not pick up an older run's state
         (out_dir / RESUME_FILE).unlink(missing_ok=True)
-    if trainer.resume is not None:
-        log.info("resuming after epoch %d of %d", trainer.resume.epoch, trainer.epochs)
-    trainer.on_epoch_saved = lambda epoch: status.running(out_dir, epoch, **record)
-    status.running(out_dir, trainer.initial_epoch, **record)
-    return record
+    if resume:
+        done, epochs = trainer.initial_epoch, trainer.epochs
+        if trainer.resume is not None and trainer.resume.training_done(epochs):
+            log.info(
+                "resuming after epoch %d of %d: training had ended, writing results", done, epochs
+            )
+        else:
+            log.info("resuming from epoch %d of %d", done + 1, epochs)
+    clock = TrainClock(out_dir, started["train_seconds"])
+    trainer.on_epoch_saved = clock.epoch_saved
+    record.progress(out_dir, epoch=trainer.initial_epoch)
+    return clock
 
 
 def is_number(value) -> bool:

@@ -1,4 +1,5 @@
-"""What `python -m llexp -m ...` adds around each job: resources, skip-completed, failure report.
+"""What `python -m llexp -m ...` adds around each job: resources, the failure report, and what a
+stopped sweep left to do (which runs count as the same is `llexp.record.identity`'s).
 
 Everything here runs in the job's process before `llexp.run` (and so TensorFlow) is imported, or
 in the sweep's parent process (the Hydra callback), and imports TensorFlow only when it must.
@@ -6,9 +7,9 @@ in the sweep's parent process (the Hydra callback), and imports TensorFlow only 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import shlex
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,16 +18,17 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from llexp import record
 from llexp.errors import LlexpError, whole
+from llexp.record.files import write_text
 
 log = logging.getLogger("llexp")
-
-# Keys that do not change a run's result, so a completed run still counts with other values.
-NOT_RESULT_KEYS = ("skip_completed", "resources", "objective", "logger")
 
 # Filled by `ReportFailures` in the sweep's process; `llexp.__main__.main` turns it into the
 # exit status (the callback runs in the parent process even when joblib runs the jobs elsewhere).
 FAILED_JOBS: list[str] = []
+# The folder and job count of the sweep this process launches, for `report_unfinished`.
+SWEEP: dict = {}
 
 _applied: dict | None = None  # the TensorFlow settings this process already runs with
 
@@ -201,44 +203,6 @@ def split_cpu(tf, count: int) -> None:
     log.info("the CPU is split into %d logical devices", count)
 
 
-def result_config(cfg: DictConfig) -> dict:
-    """The resolved config minus the keys that do not change the result (`NOT_RESULT_KEYS`)."""
-    config = OmegaConf.to_container(cfg, resolve=True)
-    return {k: v for k, v in config.items() if k not in NOT_RESULT_KEYS}
-
-
-def completed_metrics(cfg: DictConfig, out_dir: Path) -> dict | None:
-    """The metrics of a run already completed in `out_dir` with the same config, else None.
-
-    llexp compares with the config recorded in metrics.json when the run completed: Hydra has
-    already rewritten `.hydra/config.yaml` with the new job's config before the job starts.
-    """
-    try:
-        metrics = json.loads((out_dir / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if metrics.get("status") != "completed" or "config" not in metrics:
-        return None
-    old = {k: v for k, v in metrics["config"].items() if k not in NOT_RESULT_KEYS}
-    if old != result_config(cfg):
-        log.warning("%s holds a completed run of another config: running this job again", out_dir)
-        return None
-    return metrics
-
-
-def resumable(cfg: DictConfig, out_dir: Path) -> bool:
-    """True when `out_dir` holds a run of the same config that stopped before completing
-    (killed: still `running`; or `interrupted`) after finishing at least one epoch."""
-    try:
-        metrics = json.loads((out_dir / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return False
-    if metrics.get("status") not in ("running", "interrupted") or "config" not in metrics:
-        return False
-    old = {k: v for k, v in metrics["config"].items() if k not in NOT_RESULT_KEYS}
-    return old == result_config(cfg) and (out_dir / "resume.npz").is_file()
-
-
 def rss_mb() -> float | None:
     """This process's resident memory (VmRSS) in MB, from /proc (Linux); None elsewhere."""
     try:
@@ -265,9 +229,10 @@ class ReportFailures(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        (sweep_dir / self.MARKER).write_text(f"{time.time()}\n")
+        write_text(sweep_dir / self.MARKER, f"{time.time()}\n")
         FAILED_JOBS.clear()
         size = sweep_size(config)  # parallel workers share the cores among this many jobs
+        SWEEP.update(folder=sweep_dir, size=size)
         if size:
             os.environ[SWEEP_SIZE] = str(size)
         else:
@@ -291,11 +256,8 @@ class ReportFailures(Callback):
             if path.stat().st_mtime_ns < started:
                 continue
             total += 1
-            try:
-                metrics = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            if metrics.get("status") == "failed":
+            metrics = record.read(path.parent)
+            if metrics.get("status") == record.FAILED:
                 FAILED_JOBS.append(f"{path.parent}: {metrics.get('error')}")
         os.environ.pop(SWEEP_SIZE, None)
         if FAILED_JOBS:
@@ -303,3 +265,31 @@ class ReportFailures(Callback):
                 "%d of %d jobs failed:\n  %s", len(FAILED_JOBS), total, "\n  ".join(FAILED_JOBS)
             )
         log.info("review the sweep: llexp review %s", sweep_dir)
+        SWEEP.clear()
+
+
+def report_unfinished(argv: list[str], signal: str) -> None:
+    """After a sweep was stopped by `signal`: one line naming the jobs that did not finish and
+    the command that finishes them (the same sweep into the same folder, `skip_completed=true`:
+    completed jobs are skipped, interrupted ones resume)."""
+    sweep_dir, size = SWEEP.pop("folder", None), SWEEP.pop("size", None)
+    if sweep_dir is None:
+        return
+    jobs = sorted(
+        (p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()),
+        key=lambda p: (len(p.name), p.name),
+    )
+    left = [f"{p.name} ({record.status(p) or 'not started'})" for p in jobs]
+    left = [text for p, text in zip(jobs, left, strict=True) if record.status(p) != "completed"]
+    if size and size > len(jobs):
+        left.append(f"{size - len(jobs)} not started")
+    pinned = [a for a in argv if not a.startswith(("skip_completed=", "hydra.sweep.dir="))]
+    again = shlex.join(
+        ["llexp", *pinned, "skip_completed=true", f"hydra.sweep.dir={Path(sweep_dir).resolve()}"]
+    )
+    log.error(
+        "%s: the sweep stopped; jobs left: %s; finish them with: %s",
+        signal,
+        ", ".join(left) or "none",
+        again,
+    )

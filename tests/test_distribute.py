@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,19 +89,17 @@ ae = [*TINY[:2], "model=autoencoder", "model.width=4", "model.depth=1", "trainer
       "trainer.strategy=mirrored"]
 out["autoencoder"] = run(compose(*ae), sys.argv[1] + "/autoencoder").metrics["replicas"]
 # Interrupted in its second epoch, resumed: the same losses as the uninterrupted mirrored run.
-import os
-from llexp.trainers import state
+sys.path.insert(0, TESTS)
+import pauses
+from llexp.trainers.base import BaseTrainer
 
-def ctrl_c(seconds):
-    raise KeyboardInterrupt
-
-state.pause = ctrl_c
-os.environ["LLEXP_PAUSE_AFTER_BATCHES"] = "7"
+callbacks = BaseTrainer.callbacks
+BaseTrainer.callbacks = pauses.with_callback(lambda: pauses.batch_callback(7, pauses.ctrl_c))
 cfg = compose(*overrides)  # tape, mirrored
 try:
     run(cfg, sys.argv[1] + "/stopped")
 except KeyboardInterrupt:
-    del os.environ["LLEXP_PAUSE_AFTER_BATCHES"]
+    BaseTrainer.callbacks = callbacks
     out["resumed"] = run(cfg, sys.argv[1] + "/stopped", resume=True).history["loss"]
 try:
     run(compose(*TINY, "trainer.strategy=mirrored", "trainer.jit_compile=true"), sys.argv[1] + "/x")
@@ -112,7 +111,8 @@ print("RESULT" + json.dumps(out))
 
 @pytest.mark.slow
 def test_mirrored_on_two_cpus_matches_one_device(tmp_path):
-    code = f"TINY = {TINY!r}\n" + textwrap.dedent(SCRIPT)
+    tests = str(Path(__file__).parent)
+    code = f"TINY = {TINY!r}\nTESTS = {tests!r}\n" + textwrap.dedent(SCRIPT)
     done = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)],
         capture_output=True,

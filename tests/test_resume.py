@@ -1,8 +1,8 @@
 """Interrupted and killed runs: status, resumable state each epoch, resume to the same result.
 
-In-process: `LLEXP_PAUSE_AFTER_BATCHES` makes the run pause mid-epoch (`PauseForSignal`); the
-tests replace its sleep by what a Ctrl-C does (KeyboardInterrupt) or by a look at the folder.
-The real signals (SIGINT, SIGKILL) are sent in `test_signals.py` (slow).
+In-process: `pauses.after_batches` adds a callback that acts mid-epoch: what a Ctrl-C does
+(KeyboardInterrupt) or a look at the folder. The real signals (SIGINT, SIGTERM, SIGKILL) are sent
+in `test_signals.py` (slow).
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ import sys
 
 import keras
 import numpy as np
+import pauses
 import pytest
+from omegaconf import OmegaConf
 
-from llexp import status, sweep
+from llexp import record
+from llexp.record import identity
 from llexp.run import run
 from llexp.trainers import state
 
@@ -30,12 +33,7 @@ def steps(cfg) -> int:
 
 def interrupt_mid_epoch(monkeypatch, batches: int):
     """The run raises KeyboardInterrupt after `batches` training batches, as Ctrl-C would."""
-    monkeypatch.setenv("LLEXP_PAUSE_AFTER_BATCHES", str(batches))
-
-    def ctrl_c(seconds):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(state, "pause", ctrl_c)
+    pauses.after_batches(monkeypatch, batches, pauses.ctrl_c)
 
 
 # Augmentation is seeded per (seed, epoch, batch): a resumed run draws what the whole run drew.
@@ -57,8 +55,8 @@ def test_an_interrupted_run_resumes_to_the_same_result(
     with pytest.raises(KeyboardInterrupt):
         run(cfg, stopped)
     # What the interrupted folder holds: one finished epoch, nothing claiming completion.
-    record = status.read(stopped)
-    assert record["status"] == "running" and record["epoch"] == 1
+    left = record.read(stopped)
+    assert left["status"] == "running" and left["epoch"] == 1
     assert not (stopped / "model.weights.h5").exists()
     assert len((stopped / "history.csv").read_text().splitlines()) == 2  # header + epoch 0
     saved = state.ResumeState.load(stopped)
@@ -67,7 +65,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(
     model.load_weights(str(stopped / "best.weights.h5"))  # the best checkpoint loads
     assert not list(stopped.glob(".*tmp*"))  # no temporary file left behind
 
-    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
+    monkeypatch.undo()
     resumed = run(cfg, stopped, resume=True)
     uninterrupted = run(cfg, whole)
     # Each epoch once, and the same numbers as the run that never stopped (CPU: to 1e-6).
@@ -92,7 +90,7 @@ def test_a_run_stopped_after_its_last_epoch_completes_on_resume(tiny_cfg, tmp_pa
     monkeypatch.setattr(artifacts, "save_model", killed)
     with pytest.raises(KeyboardInterrupt):
         run(cfg, tmp_path / "a")
-    assert status.read(tmp_path / "a")["epoch"] == 2
+    assert record.read(tmp_path / "a")["epoch"] == 2
     monkeypatch.undo()
     resumed = run(cfg, tmp_path / "a", resume=True)  # nothing left to train: only the results
     whole = run(cfg, tmp_path / "b")
@@ -105,13 +103,13 @@ def test_metrics_json_says_running_with_the_epoch_until_the_run_ends(
 ):
     cfg = tiny_cfg("trainer.epochs=2")
     seen = []
-    monkeypatch.setenv("LLEXP_PAUSE_AFTER_BATCHES", str(steps(cfg) + 1))
-    monkeypatch.setattr(state, "pause", lambda s: seen.append(status.read(tmp_path)))
+    pauses.after_batches(monkeypatch, steps(cfg) + 1, lambda: seen.append(record.read(tmp_path)))
     result = run(cfg, tmp_path)
     assert seen[0]["status"] == "running" and seen[0]["epoch"] == 1
     assert seen[0]["config"]["seed"] == cfg.seed
     assert result.metrics["status"] == "completed"
     assert result.metrics["command"] == [shlex.join(["llexp", *sys.argv[1:]])]
+    assert 0 < seen[0]["train_seconds"] <= result.metrics["train_seconds"]
 
 
 def test_ctrl_c_on_the_command_line_is_one_line_status_interrupted_exit_130(
@@ -126,13 +124,14 @@ def test_ctrl_c_on_the_command_line_is_one_line_status_interrupted_exit_130(
     text = caplog.text + "".join(capsys.readouterr())
     assert code == 130
     assert "Traceback" not in text
-    assert f"interrupted after 1 finished epochs; continue with: llexp resume {tmp_path}" in text
-    record = status.read(tmp_path)
-    assert record["status"] == "interrupted" and record["epoch"] == 1
-    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
+    says = f"SIGINT: interrupted after 1 finished epochs; continue with: llexp resume {tmp_path}"
+    assert says in text
+    left = record.read(tmp_path)
+    assert left["status"] == "interrupted" and left["epoch"] == 1
+    monkeypatch.undo()
     assert run_main(["resume", str(tmp_path)]) == 0
-    assert status.read(tmp_path)["status"] == "completed"
-    assert status.read(tmp_path)["epochs"] == 3
+    assert record.read(tmp_path)["status"] == "completed"
+    assert record.read(tmp_path)["epochs"] == 3
 
 
 def test_a_fresh_run_in_a_used_folder_does_not_pick_up_old_state(tiny_cfg, tmp_path, monkeypatch):
@@ -140,23 +139,32 @@ def test_a_fresh_run_in_a_used_folder_does_not_pick_up_old_state(tiny_cfg, tmp_p
     interrupt_mid_epoch(monkeypatch, steps(cfg) + 1)
     with pytest.raises(KeyboardInterrupt):
         run(cfg, tmp_path)
-    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
+    monkeypatch.undo()
     result = run(cfg, tmp_path)  # not resume: starts over
     assert result.metrics["epochs"] == 2 and len(result.metrics["command"]) == 1
 
 
-def test_skip_completed_resumes_only_unfinished_runs_of_the_same_config(tiny_cfg, tmp_path):
+def test_skip_completed_resumes_only_unfinished_runs_of_the_same_identity(tiny_cfg, tmp_path):
     cfg = tiny_cfg()
-    record = {"config": sweep.result_config(cfg)}
-    status.running(tmp_path, 1, **record)
-    assert not sweep.resumable(cfg, tmp_path)  # no epoch state saved: start over
-    (tmp_path / state.RESUME_FILE).write_bytes(b"")
-    assert sweep.resumable(cfg, tmp_path)
-    status.ended(tmp_path, status.INTERRUPTED)
-    assert sweep.resumable(cfg, tmp_path)
-    assert not sweep.resumable(tiny_cfg("seed=1"), tmp_path)
-    status.ended(tmp_path, status.FAILED, error="x")
-    assert not sweep.resumable(cfg, tmp_path)
+    config = OmegaConf.to_container(cfg, resolve=True)
+    record.start(tmp_path, config, "llexp", resume=False)
+    assert identity.prepare(cfg, tmp_path, skip_completed=True) == "resume"  # killed: running
+    record.stop(tmp_path, record.INTERRUPTED)
+    shown = tiny_cfg("trainer.verbose=2", "resources.threads=1")  # display keys: same run
+    assert identity.prepare(shown, tmp_path, skip_completed=True) == "resume"
+    record.stop(tmp_path, record.FAILED, error="x")
+    assert identity.prepare(cfg, tmp_path, skip_completed=True) == "fresh"  # failed: kept aside
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_completed_is_final(tmp_path):
+    record.start(tmp_path, {"seed": 1}, "llexp", resume=False)
+    record.complete(tmp_path, {"test_loss": 0.5})
+    for status in (record.INTERRUPTED, record.FAILED):
+        assert record.stop(tmp_path, status)["status"] == record.COMPLETED
+    record.progress(tmp_path, epoch=7)
+    kept = record.read(tmp_path)
+    assert kept["status"] == record.COMPLETED and kept["test_loss"] == 0.5 and kept["epoch"] == 0
 
 
 def test_a_checkpoint_of_nan_weights_is_never_written(tmp_path):
@@ -212,12 +220,18 @@ def test_a_sweep_rerun_with_skip_completed_resumes_its_interrupted_job(
     sweep_args = ["-m", *TINY, "trainer.epochs=2", "seed=1,2", f"hydra.sweep.dir={tmp_path}"]
     interrupt_mid_epoch(monkeypatch, 6)  # job 0, second epoch
     assert run_main([*sweep_args, *NO_LOGGING]) == 130
-    assert status.read(tmp_path / "0")["status"] == "interrupted"
+    assert record.read(tmp_path / "0")["status"] == "interrupted"
     assert not (tmp_path / "1").exists()  # Ctrl-C stops the whole sweep
-    monkeypatch.delenv("LLEXP_PAUSE_AFTER_BATCHES")
-    assert run_main([*sweep_args, "skip_completed=true", *NO_LOGGING]) == 0
-    assert "resuming it in" in caplog.text
-    resumed, fresh = status.read(tmp_path / "0"), status.read(tmp_path / "1")
+    again = f"skip_completed=true hydra.sweep.dir={tmp_path.resolve()}"
+    assert "SIGINT: the sweep stopped; jobs left: 0 (interrupted), 1 not started" in caplog.text
+    assert again in caplog.text  # the command that finishes the sweep
+    monkeypatch.undo()
+    caplog.clear()
+    shown = "trainer.verbose=2"  # a display key: the same runs, shown otherwise
+    assert run_main([*sweep_args, shown, "skip_completed=true", *NO_LOGGING]) == 0
+    assert "resuming it in" in caplog.text and "resuming from epoch 2 of 2" in caplog.text
+    assert "starting over" not in caplog.text
+    resumed, fresh = record.read(tmp_path / "0"), record.read(tmp_path / "1")
     assert resumed["status"] == fresh["status"] == "completed"
     assert len(resumed["command"]) == 2 and len(fresh["command"]) == 1
     assert len((tmp_path / "0" / "history.csv").read_text().splitlines()) == 3

@@ -12,8 +12,9 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_module
 from omegaconf import OmegaConf
 
-from llexp import data, sweep
+from llexp import data, record, sweep
 from llexp.errors import LlexpError, instantiate
+from llexp.record import identity
 from llexp.run import run
 
 
@@ -28,26 +29,31 @@ def finished(tmp_path_factory):
     return out, compose(*TINY)
 
 
-def test_a_completed_run_with_the_same_config_is_found(finished, tiny_cfg):
+def test_display_and_bookkeeping_keys_do_not_change_a_runs_identity(finished, tiny_cfg):
     out, cfg = finished
-    metrics = sweep.completed_metrics(tiny_cfg("skip_completed=true", "resources.threads=1"), out)
-    assert metrics is not None and metrics["status"] == "completed"  # those keys do not count
-    assert metrics["config"]["model"]["width"] == 4
-    assert sweep.completed_metrics(tiny_cfg("model.width=5"), out) is None
-    assert sweep.completed_metrics(tiny_cfg("seed=1"), out) is None  # also resolved copies
+    display = ("skip_completed=true", "resources.threads=1", "trainer.verbose=2", "objective=loss")
+    assert identity.same_run(tiny_cfg(*display), out)
+    recorded = record.read(out)["config"]
+    assert identity.changed_keys(recorded, tiny_cfg("model.width=5")) == ["model.width"]
+    changed = identity.changed_keys(recorded, tiny_cfg("seed=1"))
+    assert "seed" in changed and not identity.same_run(tiny_cfg("seed=1"), out)
 
 
-def test_failed_or_unreadable_folders_are_not_completed(tmp_path, tiny_cfg):
+def test_failed_unreadable_or_unrecorded_folders_are_not_reused(tmp_path, tiny_cfg):
     cfg = tiny_cfg()
-    assert sweep.completed_metrics(cfg, tmp_path) is None  # no metrics.json
-    config = sweep.result_config(cfg)
+    assert identity.prepare(cfg, tmp_path, skip_completed=True) == "fresh"  # no metrics.json
+    config = OmegaConf.to_container(cfg, resolve=True)
     (tmp_path / "metrics.json").write_text(json.dumps({"status": "failed", "config": config}))
-    assert sweep.completed_metrics(cfg, tmp_path) is None
+    assert identity.prepare(cfg, tmp_path, skip_completed=True) == "fresh"
+    kept = list(tmp_path.parent.glob(f".{tmp_path.name}.replaced-*"))
+    assert len(kept) == 1 and record.read(kept[0])["status"] == "failed"  # moved, not deleted
+    assert not (tmp_path / "metrics.json").exists()
     (tmp_path / "metrics.json").write_text('{"status": "comp')
-    assert sweep.completed_metrics(cfg, tmp_path) is None
+    assert identity.prepare(cfg, tmp_path, skip_completed=True) == "fresh"
     # A run folder of an earlier llexp (no recorded config) is run again, not trusted.
     (tmp_path / "metrics.json").write_text(json.dumps({"status": "completed"}))
-    assert sweep.completed_metrics(cfg, tmp_path) is None
+    assert identity.prepare(cfg, tmp_path, skip_completed=True) == "fresh"
+    assert len(list(tmp_path.parent.glob(f".{tmp_path.name}.replaced-*"))) == 2
 
 
 def test_a_diverging_run_fails_instead_of_completing_with_nan(tiny_cfg, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from llexp import record
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
 from llexp.models.classifier import Classifier
@@ -25,7 +26,7 @@ def encoder_run(path, key: str = "model.encoder_from") -> Path:
             f"{key}={path} is not a finished llexp run folder (no metrics.json and model.json); "
             "pass the folder an autoencoder run printed at its end"
         )
-    status = json.loads((run / "metrics.json").read_text()).get("status")
+    status = record.status(run)
     if status != "completed":
         raise LlexpError(
             f"{key}={path} holds a run that did not complete (status: {status}); "
@@ -42,7 +43,7 @@ def encoder_run(path, key: str = "model.encoder_from") -> Path:
 
 def run_config(run: Path) -> dict:
     """The resolved config a finished run recorded in its metrics.json."""
-    return json.loads((run / "metrics.json").read_text()).get("config", {})
+    return record.read(run).get("config", {})
 
 
 def load_encoder(run: Path, name: str) -> keras.Model:

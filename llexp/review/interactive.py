@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from llexp.record.files import write_text
 from llexp.review.plots import label, ordered
 from llexp.review.runs import Run, as_number, lower_is_better
 
@@ -128,4 +129,4 @@ def copy_plotly_js(out_dir: Path) -> None:
     """plotly.js from the plotly package (its offline bundle), beside the page."""
     from plotly.offline import get_plotlyjs
 
-    (out_dir / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
+    write_text(out_dir / PLOTLY_JS, get_plotlyjs())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -11,8 +10,10 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from llexp import record
+
 # metrics.json keys that are not metrics of the run.
-NOT_METRICS = ("status", "error", "traceback", "versions", "config", "epoch", "command")
+NOT_METRICS = ("status", "error", "traceback", "versions", "config", "epoch", "command", "warnings")
 
 
 @dataclass
@@ -81,9 +82,7 @@ def read_run(folder: Path, name: str) -> Run:
             run.overrides[key.lstrip("+~")] = value
     metrics_file = folder / "metrics.json"
     if metrics_file.is_file():
-        metrics = json.loads(metrics_file.read_text())
-        if not isinstance(metrics, dict):
-            raise ValueError("metrics.json does not hold an object")
+        metrics = record.load(folder)
         run.status = str(metrics.get("status", "unknown"))
         run.error = str(metrics.get("error") or "")
         run.metrics = {

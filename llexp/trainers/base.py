@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from pathlib import Path
 
 from llexp.callbacks import check_class_weight
@@ -123,9 +122,6 @@ class BaseTrainer:
             callbacks.append(state.BestCheckpoint(out_dir / "best.weights.h5", monitor))
         if self.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
-        if os.environ.get("LLEXP_PAUSE_AFTER_BATCHES"):  # tests that interrupt a run mid-epoch
-            pause = int(os.environ["LLEXP_PAUSE_AFTER_BATCHES"])
-            callbacks.append(state.PauseForSignal(pause, out_dir / ".paused"))
         # Last: it saves the others' state after their epoch end, restores it after their reset.
         self.run_state = state.RunState(out_dir, callbacks, self.resume, self.on_epoch_saved)
         return [*callbacks, *extra, self.run_state]

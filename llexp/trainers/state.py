@@ -9,25 +9,23 @@ Both trainers drive the same three callbacks, so a `fit` run and a `tape` run re
 - `HistoryCSV` rewrites `history.csv` with every epoch so far (restored ones included, each once).
 - `BestCheckpoint` keeps the best epoch's weights in `best.weights.h5`, never NaN ones.
 
-Every file goes to a temporary name first and is renamed into place, so a kill at any moment
-leaves the previous complete file, never a truncated one. Arrays are stored in an .npz without
-pickles (`allow_pickle=False` on load), the small state as JSON inside it.
+Every file goes through `llexp.record.files` (temporary name, fsync, rename), so a kill at any
+moment leaves the previous complete file, never a truncated one. Arrays are stored in an .npz
+without pickles (`allow_pickle=False` on load), the small state as JSON inside it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import time
 import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from llexp.artifacts import write_csv
 from llexp.errors import LlexpError
+from llexp.record.files import save_weights, write_csv, write_npz
 
 RESUME_FILE = "resume.npz"
 
@@ -35,13 +33,6 @@ RESUME_FILE = "resume.npz"
 def finite(arrays) -> bool:
     """True when every value of every array is finite."""
     return all(np.isfinite(a).all() for a in arrays if np.issubdtype(a.dtype, np.floating))
-
-
-def save_weights_atomically(model, path: Path) -> None:
-    """`model.save_weights(path)` through a temporary file (Keras insists on `.weights.h5`)."""
-    tmp = path.with_name(f".{path.name.removesuffix('.weights.h5')}.tmp.weights.h5")
-    model.save_weights(str(tmp))
-    os.replace(tmp, path)
 
 
 class ResumeState:
@@ -96,13 +87,7 @@ class ResumeState:
             "optimizer_vars": len(self.optimizer_vars),
             "best_weights": None if self.best_weights is None else len(self.best_weights),
         }
-        path = Path(out_dir) / RESUME_FILE
-        tmp = path.with_name(f".{path.name}.tmp.npz")
-        with open(tmp, "wb") as fp:
-            np.savez(fp, meta=np.array(json.dumps(meta)), **arrays)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
+        write_npz(Path(out_dir) / RESUME_FILE, meta=np.array(json.dumps(meta)), **arrays)
 
 
 def assign(variables, values, what: str) -> None:
@@ -252,29 +237,8 @@ class BestCheckpoint(keras.callbacks.Callback):
         )
         weights = [keras.ops.convert_to_numpy(w) for w in self.model.weights]
         if better and finite(weights):
-            save_weights_atomically(self.model, self.path)
+            save_weights(self.model, self.path)
             self.best = current
-
-
-def pause(seconds: float) -> None:
-    """`time.sleep`, by a name of its own (tests replace it, not `time.sleep` everywhere)."""
-    time.sleep(seconds)
-
-
-class PauseForSignal(keras.callbacks.Callback):
-    """For tests of interruption: after `batches` training batches, touch `marker` and sleep,
-    so that a SIGINT or SIGKILL sent once the marker exists lands mid-epoch, deterministically.
-    Added only when the environment sets `LLEXP_PAUSE_AFTER_BATCHES` (see `BaseTrainer`)."""
-
-    def __init__(self, batches: int, marker: Path, seconds: float = 60.0):
-        super().__init__()
-        self.batches, self.marker, self.seconds, self.seen = batches, Path(marker), seconds, 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.seen += 1
-        if self.seen == self.batches:
-            self.marker.touch()
-            pause(self.seconds)
 
 
 class LearningRateLogger(keras.callbacks.Callback):
