@@ -14,8 +14,17 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, callbacks, evaluation, figures, galleries, loggers, per_image
-from llexp import record, signals
+from llexp import (
+    artifacts,
+    callbacks,
+    evaluation,
+    figures,
+    galleries,
+    loggers,
+    per_image,
+    record,
+    signals,
+)
 from llexp.background import Files
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization

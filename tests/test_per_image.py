@@ -54,9 +54,10 @@ def test_predictions_csv_has_one_row_per_test_image_with_every_probability(class
 
 
 def _test_labels():
-    from llexp.data import DigitsDataset
+    from llexp.api import compose
+    from llexp.errors import instantiate
 
-    return [int(v) for v in DigitsDataset().load().y_test]
+    return [int(v) for v in instantiate(compose(*TINY).dataset).load().y_test]
 
 
 def test_misclassified_and_summary_are_written(classifier):
