@@ -21,7 +21,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import background, cli_help, plugins, record, resume, signals, sweep
+from llexp import background, cli_help, plugins, record, resume, signals, slurm, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors, reported
@@ -62,7 +62,11 @@ def app(cfg: DictConfig) -> float | None:
 def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float | None:
     """`app` once the folder is locked: skips, resumes or runs the job, reporting failures."""
     hydra_cfg = HydraConfig.get()
-    decision = identity.prepare(cfg, out_dir, bool(cfg.get("skip_completed")))
+    restarts = slurm.restarts()
+    if restarts:  # requeued, preempted, or timed out and requeued: continue the same folder
+        log.info("%s: Slurm started this job again (restart %d)", job, restarts)
+    reuse = bool(cfg.get("skip_completed")) or restarts > 0
+    decision = identity.prepare(cfg, out_dir, reuse)
     if decision == "skip":
         done = record.read(out_dir)
         log.info("%s already completed in %s: skipped", job, out_dir)
@@ -91,7 +95,7 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
         # figures and tables are written (`llexp.background`; flushed before the command ends).
         launcher = str(hydra_cfg.launcher.get("_target_", "")) if multirun else ""
         in_background = launcher.endswith("BasicLauncher")
-        with sweep.dropping_traced_gradients(enabled=alone):
+        with sweep.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
             result = run(cfg, out_dir, resume=resuming, checked=parts, background=in_background)
     except Exception as error:
         user_mistake = isinstance(error, LlexpError)

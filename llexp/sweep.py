@@ -276,7 +276,8 @@ def report_unfinished(argv: list[str], signal: str) -> None:
     if sweep_dir is None:
         return
     jobs = sorted(
-        (p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()),
+        # Runs kept aside (`.N.replaced-...`) are hidden: not jobs of this sweep.
+        (p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir() and p.name[0] != "."),
         key=lambda p: (len(p.name), p.name),
     )
     left = [f"{p.name} ({record.status(p) or 'not started'})" for p in jobs]

@@ -22,12 +22,17 @@ from pathlib import Path
 
 HOOKS = Path(__file__).parent / "hooks"
 PAUSE_AT, MARKER = "LLEXP_TEST_PAUSE_AT", "LLEXP_TEST_PAUSE_MARKER"
+ONCE = "LLEXP_TEST_PAUSE_ONCE"
 
 
-def hooks_env(env: dict, at: str, marker: Path) -> dict:
-    """`env` for a child process that pauses `at` and touches `marker` there."""
+def hooks_env(env: dict, at: str, marker: Path, once: bool = False) -> dict:
+    """`env` for a child process that pauses `at` and touches `marker` there. With `once`, only
+    the first process to get there pauses (the others go on): `marker` then holds its Slurm
+    array task id (empty outside a job array), for a test of several Slurm jobs, which all get
+    this environment, including a job that Slurm starts again."""
     path = os.pathsep.join(p for p in (str(HOOKS), env.get("PYTHONPATH")) if p)
-    return {**env, "PYTHONPATH": path, PAUSE_AT: at, MARKER: str(marker)}
+    once_env = {ONCE: "1"} if once else {}
+    return {**env, "PYTHONPATH": path, PAUSE_AT: at, MARKER: str(marker), **once_env}
 
 
 def batch_callback(batches: int, action):
@@ -70,7 +75,19 @@ def ctrl_c() -> None:
 
 
 def sleep_at_marker() -> None:
-    Path(os.environ[MARKER]).touch()
+    marker = Path(os.environ[MARKER])
+    if os.environ.get(ONCE):
+        # Made whole, then linked into place: linking fails when another process paused first.
+        made = marker.with_name(f"{marker.name}.{os.getpid()}")
+        made.write_text(os.environ.get("SLURM_ARRAY_TASK_ID", ""))
+        try:
+            os.link(made, marker)
+        except FileExistsError:
+            return
+        finally:
+            made.unlink()
+    else:
+        marker.touch()
     time.sleep(120)
 
 

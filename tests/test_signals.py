@@ -233,9 +233,10 @@ def test_a_stopped_sweep_says_what_is_left_and_its_command_finishes_it(tmp_path)
     for job in ("0", "1"):
         result = metrics(sweep_dir / job)
         assert result["status"] == "completed" and result["epochs"] == 2
-        # The command each job records is the one the user typed, not a worker's.
-        assert result["command"][0] == shlex.join(["llexp", *args])
-    assert len(metrics(sweep_dir / "0")["command"]) == 2
+    # Each job records the command lines the user typed that worked on it.
+    first, second = shlex.join(["llexp", *args]), shlex.join(["llexp", *again])
+    assert metrics(sweep_dir / "0")["command"] == [first, second]
+    assert metrics(sweep_dir / "1")["command"] == [second]
 
 
 @pytest.mark.parametrize("launcher", ["hydra/launcher=joblib", "hydra/launcher=submitit_local"])
