@@ -151,7 +151,7 @@ def precision(repeats: int, epochs: int) -> dict:
     """Training seconds and test accuracy of full llexp runs on digits, float32 against
     mixed_bfloat16, taking turns; medians."""
     from llexp.api import compose
-    from llexp.run import run
+    from llexp.runner import run
 
     found: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,10 +1,13 @@
 """llexp's Hydra configs, shipped as the package `llexp.conf`.
 
 Importing it (Hydra does, to find the configs) registers the resolvers the configs use to derive
-a dataset's class count from its other keys, so the model's `num_classes` follows the data.
+a dataset's class count from its other keys, so the model's `num_classes` follows the data, and
+llexp's Optuna sweeper (`hydra/sweeper=optuna`), which an editable install hides from Hydra.
 """
 
 from omegaconf import OmegaConf
+
+from hydra_plugins.llexp_optuna_sweeper import register
 
 
 def cifar100_classes(label_mode: str) -> int | None:
@@ -13,15 +16,17 @@ def cifar100_classes(label_mode: str) -> int | None:
 
 
 def folder_classes(path) -> int | None:
-    """The class subfolders of an image folder (of its train/ if it has one); None when it cannot
-    be read: the dataset then fails with one line saying why."""
+    """The class subfolders of an image folder (of its train/ if it has one), 1 for a folder of
+    images without class subfolders; None when it cannot be read: the dataset then fails with
+    one line saying why."""
     from llexp.data.folder import class_folders
 
     try:
-        return len(class_folders(path)) or None
+        return len(class_folders(path)) or 1
     except Exception:  # noqa: BLE001  (reported by FolderDataset, with the fix)
         return None
 
 
 OmegaConf.register_new_resolver("llexp.cifar100_classes", cifar100_classes, replace=True)
 OmegaConf.register_new_resolver("llexp.folder_classes", folder_classes, replace=True)
+register()

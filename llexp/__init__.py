@@ -18,7 +18,7 @@ _API = {
     "make_autoencoder_model": "llexp.api",
     "fit_model_cifar10": "llexp.api",
     "compose": "llexp.api",
-    "run": "llexp.run",
+    "run": "llexp.runner",
     "Trainer": "llexp.trainers.tape",
     "load_model": "llexp.artifacts",
     "LlexpError": "llexp.errors",

@@ -1,8 +1,9 @@
-"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.run.run`.
+"""`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.runner.run`.
 
 `llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow),
-`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra), and
-`llexp embed RUN_DIR FOLDER` to `llexp.embed` (a trained encoder on new images).
+`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra),
+`llexp embed RUN_DIR FOLDER` to `llexp.embed` (a trained encoder on new images), and
+`llexp stack ...` to `llexp.stack` (a chain of ordinary runs, one process each).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from llexp import background, cli_help, plugins, record, resume, signals, slurm,
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import one_line_errors, reported
-from llexp.record import identity
+from llexp.record import PRUNED, identity
 from llexp.record.lock import RunLock
 
 log = logging.getLogger("llexp")
@@ -39,6 +40,9 @@ def app(cfg: DictConfig) -> float | None:
     A job of a multirun that fails is logged at once and the sweep goes on; it returns None, which
     the Optuna sweeper records as a failed trial (NaN would crash it: it tells Optuna FAIL *with*
     the NaN value, which Optuna refuses), and the sweep ends with exit status 1.
+
+    A job of llexp's Optuna sweeper finds its trial in the study's storage, reports each epoch to
+    it and may be pruned: its folder then says `pruned` and the study records the trial PRUNED.
     """
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
@@ -75,7 +79,12 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
     if resuming:
         log.info("%s was stopped before it completed: resuming it in %s", job, out_dir)
     started = time.perf_counter()
+    trial = None
     try:
+        if multirun and hydra_cfg.sweeper.get("trial") is not None:  # a trial of a search
+            from llexp.search import study
+
+            trial = study.job_trial(hydra_cfg, out_dir)
         job_num = hydra_cfg.job.num if multirun else None
         parallel = sweep.parallel_jobs(hydra_cfg.launcher) if multirun else 1
         # Every mistake the config can hold ends here, before TensorFlow starts (seconds);
@@ -86,17 +95,31 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
         parts = check_config(cfg)
         if not early:
             sweep.configure_tensorflow(cfg.resources, job_num, parallel)
-        from llexp.run import run
+        from llexp.runner import run
 
         settle_imports()
         alone = not sweep.shares_process(hydra_cfg.launcher)
+        pruning = []
+        if trial is not None:
+            from llexp.search.pruning import PruneTrial
+
+            pruning.append(PruneTrial(trial, parts.objective))
         # One job after another in this process (Hydra's basic launcher, not one that starts a
         # process per job and may end it at once): the next job trains while this one's
         # figures and tables are written (`llexp.background`; flushed before the command ends).
         launcher = str(hydra_cfg.launcher.get("_target_", "")) if multirun else ""
         in_background = launcher.endswith("BasicLauncher")
         with sweep.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
-            result = run(cfg, out_dir, resume=resuming, checked=parts, background=in_background)
+            result = run(
+                cfg,
+                out_dir,
+                resume=resuming,
+                checked=parts,
+                callbacks=pruning,
+                background=in_background,
+            )
+        if result.metrics["status"] == PRUNED:
+            study.tell_pruned(trial)
     except Exception as error:
         user_mistake = isinstance(error, LlexpError)
         message = resume.failed(out_dir, error)
@@ -160,6 +183,10 @@ def command(argv: list[str]) -> int:
         from llexp.embed import main as embed
 
         return embed(argv[1:])
+    if argv[:1] == ["stack"]:
+        from llexp.stack import main as stack
+
+        return stack(argv[1:], prog="llexp stack")
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
         plugins.check(argv)
     except LlexpError as error:

@@ -56,7 +56,7 @@ def fit_and_save(
     """Composes the CLI's config for `dataset` and `model` overrides, runs it into `out_dir`.
 
     A `batch_size` of None keeps the dataset's own (`dataset.batch_size`)."""
-    from llexp.run import run
+    from llexp.runner import run
 
     batch = [] if batch_size is None else [f"trainer.batch_size={batch_size}"]
     cfg = compose(

@@ -32,7 +32,7 @@ def load_model(run_dir: Path | str, stem: str = "model"):
     """
     import keras
 
-    import llexp.models.backbone  # noqa: F401  registers llexp's own layer (pretrained's)
+    import llexp.models.backbone  # noqa: F401  the layer older pretrained runs saved
 
     run_dir = Path(run_dir)
     config = json.loads((run_dir / f"{stem}.json").read_text())

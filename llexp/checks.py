@@ -40,13 +40,13 @@ OPTIMIZER_RANGES = {
 BOOLEAN_KEYS = {
     "nesterov", "amsgrad", "centered", "early_stopping", "restore_best", "checkpoint_best",
     "tensorboard", "batch_norm", "staircase", "skip_completed", "deterministic",
-    "gpu_memory_growth", "one_gpu_per_job",
+    "gpu_memory_growth", "one_gpu_per_job", "output_batch_norm", "head_batch_norm",
 }  # fmt: skip
 
 
 @dataclass
 class Parts:
-    """The checked parts of a config, as `llexp.run.run` uses them."""
+    """The checked parts of a config, as `llexp.runner.run` uses them."""
 
     source: Any  # llexp.data.Source: what the images are (shape, classes), nothing loaded yet
     family: Any  # llexp.models.ImageModel: builds the network, knows its loss and metrics
@@ -72,6 +72,13 @@ def check_config(cfg: DictConfig) -> Parts:
     loggers.make(cfg)  # the tracker's package is installed (logger=tensorboard: before trainer's)
     source = instantiate(cfg.dataset)
     family = instantiate(cfg.model)
+    no_labels = getattr(source, "no_labels", None)  # a folder without two class subfolders
+    if no_labels and family.needs_labels:
+        raise LlexpError(
+            f"{no_labels}, but model={family.name} learns from labels; put the images in at "
+            "least two class subfolders (ROOT/<class>/*.png), or use a model that needs none "
+            "(model=autoencoder)"
+        )
     family.check(source.input_shape)  # the depth rule, from the image size the config gives
     trainer = instantiate(cfg.trainer)
     if getattr(trainer, "class_weight", None) is not None and not isinstance(family, Classifier):

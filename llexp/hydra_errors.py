@@ -15,6 +15,8 @@ import sys
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 
+from llexp.errors import LlexpError
+
 log = logging.getLogger("llexp")
 
 
@@ -56,9 +58,14 @@ def one_line(error: BaseException) -> str | None:
 
 
 def reported(func):
-    """Calls `func`; a composition error the user caused ends with one line and exit status 2."""
+    """Calls `func`; a composition error the user caused ends with one line and exit status 2,
+    and so does an `LlexpError` (a mistake found by a sweeper, such as a reversed interval in
+    `hydra.sweeper.params`; a job's own errors never get here)."""
     try:
         return func()
+    except LlexpError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     except (ConfigCompositionException, OverrideParseException) as error:
         line = one_line(error)
         if line is None:

@@ -6,6 +6,7 @@ it searched; llexp says instead which extra to install, before Hydra composes an
 
 from __future__ import annotations
 
+import importlib.util
 from importlib import resources
 
 from omegaconf import OmegaConf
@@ -24,11 +25,16 @@ def installed(group: str) -> set[str]:
     from hydra.core.config_store import ConfigStore
     from hydra.core.plugins import Plugins
 
+    import llexp.conf  # noqa: F401  (registers llexp's own sweeper)
+
     Plugins.instance()  # imports the installed hydra_plugins, which register their configs
     node = ConfigStore.instance().repo
     for part in group.split("/"):
         node = node.get(part, {})
-    return {name.removesuffix(".yaml") for name in node}
+    names = {name.removesuffix(".yaml") for name in node}
+    if group == "hydra/sweeper" and importlib.util.find_spec("optuna") is None:
+        names.discard("optuna")  # llexp's own sweeper: its configs are there, Optuna is not
+    return names
 
 
 def conf_file(*parts: str):

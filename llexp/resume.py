@@ -27,8 +27,9 @@ def interrupted(out_dir: Path, error: BaseException) -> SystemExit:
     one line how to continue; exit status 130 for SIGINT, 143 for SIGTERM."""
     signal = signals.name(error)
     kept = record.stop(out_dir, record.INTERRUPTED)
-    if kept.get("status") == record.COMPLETED:
-        log.error("%s after the run completed: its results are kept in %s", signal, out_dir)
+    if kept.get("status") in record.FINAL:
+        ended = "completed" if kept["status"] == record.COMPLETED else "was pruned"
+        log.error("%s after the run %s: its results are kept in %s", signal, ended, out_dir)
     else:
         log.error(
             "%s: interrupted after %d finished epochs; continue with: llexp resume %s",
@@ -56,8 +57,9 @@ def run_folder(argv: list[str]) -> Path:
         raise LlexpError(f"{run_dir}: no such folder; {USAGE}")
     if not (run_dir / ".hydra" / "config.yaml").is_file():
         raise LlexpError(f"{run_dir} is no run folder (it has no .hydra/config.yaml); {USAGE}")
-    if record.status(run_dir) == record.COMPLETED:
-        raise LlexpError(f"{run_dir} holds a completed run: nothing to resume")
+    ended = record.status(run_dir)
+    if ended in record.FINAL:  # pruned: its search stopped it on purpose
+        raise LlexpError(f"{run_dir} holds a {ended} run: nothing to resume")
     return run_dir
 
 
@@ -107,7 +109,7 @@ def resume_locked(cfg, run_dir: Path) -> int:
         from llexp import sweep
 
         sweep.configure_tensorflow(cfg.resources, None)
-        from llexp.run import run
+        from llexp.runner import run
 
         run(cfg, run_dir, resume=True)
     except KeyboardInterrupt as stop:

@@ -237,10 +237,6 @@ class ReportFailures(Callback):
             os.environ[SWEEP_SIZE] = str(size)
         else:
             os.environ.pop(SWEEP_SIZE, None)
-        storage = OmegaConf.select(config, "hydra.sweeper.storage", default=None)
-        if isinstance(storage, str) and storage.startswith("sqlite:///"):
-            # sqlite cannot create the folder of its database file.
-            Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         from llexp import background
@@ -281,7 +277,9 @@ def report_unfinished(argv: list[str], signal: str) -> None:
         key=lambda p: (len(p.name), p.name),
     )
     left = [f"{p.name} ({record.status(p) or 'not started'})" for p in jobs]
-    left = [text for p, text in zip(jobs, left, strict=True) if record.status(p) != "completed"]
+    left = [
+        text for p, text in zip(jobs, left, strict=True) if record.status(p) not in record.FINAL
+    ]
     if size and size > len(jobs):
         left.append(f"{size - len(jobs)} not started")
     pinned = [a for a in argv if not a.startswith(("skip_completed=", "hydra.sweep.dir="))]

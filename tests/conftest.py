@@ -61,7 +61,7 @@ def write_npz(path, shape=(12, 12), n_train=60, n_test=20, num_classes=3, dtype=
 @pytest.fixture(scope="session")
 def autoencoder_run(tmp_path_factory):
     """The folder of a finished tiny autoencoder run on digits (8x8x1 -> a 4x4x4 code)."""
-    from llexp.run import run
+    from llexp.runner import run
 
     folder = tmp_path_factory.mktemp("autoencoder") / "run"
     ae = ["model=autoencoder", "model.width=4", "model.depth=1", "model.visualization_size=2"]

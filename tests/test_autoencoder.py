@@ -12,7 +12,7 @@ import llexp
 from llexp.artifacts import load_model
 from llexp.errors import LlexpError, instantiate
 from llexp.models import Autoencoder
-from llexp.run import run
+from llexp.runner import run
 
 from conftest import assert_drawn, write_npz
 

@@ -8,7 +8,7 @@ import pytest
 from llexp.callbacks import class_weights
 from llexp.checks import check_config
 from llexp.errors import LlexpError
-from llexp.run import run
+from llexp.runner import run
 
 from conftest import TINY
 

@@ -48,6 +48,7 @@ def test_every_model_composes_and_builds(option, autoencoder_run):
         "vgg16": ["model.depth=3"],  # VGG-16's 5 blocks need 32x32 images; 8x8 fits 3
         "pretrained": ["model.weights=null"],  # no ImageNet download here
         "encoder_classifier": [f"model.encoder_from={autoencoder_run}"],
+        "stacked_autoencoder": [f"model.encoder_from=[{autoencoder_run}]"],
     }.get(option, [])
     family = instantiate(
         compose(f"model={option}", "dataset=digits", "model.width=4", *extra).model

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 
 from llexp import sweep
 from llexp.errors import LlexpError
-from llexp.run import run
+from llexp.runner import run
 from tests.conftest import TINY
 
 
@@ -70,7 +70,7 @@ from llexp import sweep
 from llexp.api import compose
 
 sweep.configure_tensorflow(OmegaConf.create({"cpu_devices": 2}), None)
-from llexp.run import run
+from llexp.runner import run
 
 out = {}
 for trainer in ("fit", "tape"):

@@ -94,19 +94,15 @@ def llexp_args(words: list[str]) -> list[list[str]]:
 
 
 def stack_stages(args: list[str]) -> list[list[str]]:
-    """The runs `llexp stack ARGS` starts, from its own `stage_commands`."""
-    from llexp.stack import stage_commands
+    """The runs `llexp stack ARGS` starts, read with its own parser and `stage_commands`."""
+    from llexp.stack import parser, stage_commands, stage_overrides
 
-    flags = {"--stages": "2", "--out": None}
-    overrides, classifier, rest = [], [], iter(args)
-    for word in rest:
-        if word in flags:
-            flags[word] = next(rest)
-        elif word == "--classifier":
-            classifier = list(rest)
-        else:
-            overrides.append(word)
-    return stage_commands(int(flags["--stages"]), Path(flags["--out"]), overrides, classifier)
+    parse = parser("llexp stack")
+    given = parse.parse_args(args)
+    per_stage = stage_overrides(given, parse)
+    return stage_commands(
+        given.stages, given.out, given.overrides, given.classifier, per_stage, given.finetune
+    )
 
 
 def doc_commands() -> list[tuple[str, list[str]]]:
@@ -152,11 +148,16 @@ def first_job(args: list[str]) -> list[str]:
             overrides.append(arg)
     parsed = OverridesParser.create().parse_overrides(overrides)
     return [
-        f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
-        if o.is_sweep_override()
-        else text
+        f"{o.get_key_element()}={first_value(o)}" if o.is_sweep_override() else text
         for o, text in zip(parsed, overrides, strict=True)
     ]
+
+
+def first_value(override) -> str:
+    """A sweep's first value; an interval's (an Optuna search's) lower end."""
+    if override.is_interval_sweep():
+        return str(override.value().start)
+    return next(iter(override.sweep_string_iterator()))
 
 
 def composed(overrides: list[str], hydra: bool = False):
@@ -223,7 +224,7 @@ def test_offline_doc_commands_run(page, tmp_path, monkeypatch, trained):
 def train(page: Path, number: int, args: list[str], tmp_path: Path, trained: set) -> int:
     """Trains the first job of one documented command, unless it needs a network, a service or
     a fresh process, or was trained already; returns how many runs it trained (0 or 1)."""
-    from llexp.run import run
+    from llexp.runner import run
 
     own = [o for o in first_job(args) if not o.startswith("trainer.epochs=")]
     overrides = [*own, "debug=tiny", "trainer.epochs=1"]

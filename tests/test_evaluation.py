@@ -8,7 +8,7 @@ import pytest
 
 from llexp import evaluation
 from llexp.api import compose
-from llexp.run import run
+from llexp.runner import run
 
 
 def test_purity_counts_each_clusters_majority_label():

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.image import imread
 
 from llexp import figures
-from llexp.run import run
+from llexp.runner import run
 
 from conftest import TINY, assert_drawn
 

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from llexp.api import compose
 from llexp.data import FolderDataset
 from llexp.data.pipeline import ArrayPart, FilePart
 from llexp.errors import LlexpError
 
-from conftest import write_image_folder
+from conftest import TINY, write_image_folder
 
 
 def test_class_folders_are_split_seeded_and_stratified(tmp_path):
@@ -98,7 +99,6 @@ def mixed_sizes(root):
     [
         (lambda r: None, {"path": "missing"}, "missing: no such folder"),
         (lambda r: [p.unlink() for p in r.rglob("*.png")], {}, "holds no images in class"),
-        (lambda r: [p.unlink() for p in (r / "class_b").glob("*")], {}, "holds one class"),
         (unreadable, {}, "broken.png is not a readable image"),
         (cut_short(".png"), {}, "cut.png is not a readable image, or is truncated .* re-save it"),
         (cut_short(".jpg"), {}, "cut.jpg is .* truncated or corrupt .* no end-of-image marker"),
@@ -108,7 +108,7 @@ def mixed_sizes(root):
         (lambda r: None, {"color_mode": "cmyk"}, "color_mode='cmyk' must be rgb or grayscale"),
         (lambda r: None, {"num_classes": 5}, "has 2 classes .* but dataset.num_classes=5"),
         (lambda r: None, {"image_size": [8]}, r"image_size=\[8\] must be \[height, width\]"),
-        (train_without_test, {}, "has train/ but no test/"),
+        (train_without_test, {"test_split": 0}, "test_split=0 without ROOT/test/"),
     ],
 )
 def test_folder_mistakes_are_one_line_before_any_image_is_decoded(tmp_path, spoil, kwargs, message):
@@ -182,3 +182,73 @@ def test_python_api_takes_an_image_folder(tmp_path):
         overrides=("model.dense_units=4", "trainer.verbose=0", "dataset.val_split=0"),
     )
     assert len(history["loss"]) == 1 and (tmp_path / "run" / "per_class_metrics.csv").is_file()
+
+
+def move_into(root, part, count=None):
+    """Moves the first `count` images of each class folder into ROOT/<part>/<class>/."""
+    for name in ("class_a", "class_b"):
+        target = root / part / name
+        target.mkdir(parents=True)
+        for image in sorted((root / name).glob("*.png"))[:count]:
+            image.rename(target / image.name)
+
+
+@pytest.mark.parametrize("val_name", ["valid", "val"])
+def test_train_with_valid_and_no_test_splits_the_test_set_from_train(tmp_path, val_name):
+    root, _ = write_image_folder(tmp_path / "imgs", classes=2, per_class=8)
+    move_into(root, val_name, count=3)
+    move_into(root, "train")
+    data = FolderDataset(root, test_split=0.2, val_split=0.5, seed=0).splits()
+    assert len(data.val) == 6 and all(f"/{val_name}/" in p for p in data.val.paths)
+    assert (len(data.train), len(data.test)) == (8, 2)  # the 10 of train/, test split from it
+    assert all("/train/" in p for p in [*data.train.paths, *data.test.paths])
+
+
+def test_train_valid_and_test_folders_are_used_as_they_are(tmp_path):
+    root, names = write_image_folder(tmp_path / "imgs", classes=2, per_class=9)
+    move_into(root, "valid", count=2)
+    move_into(root, "test", count=3)
+    move_into(root, "train")
+    data = FolderDataset(root, val_split=0.5, seed=0).splits()
+    assert (len(data.train), len(data.val), len(data.test)) == (8, 4, 6)
+    assert data.class_names == names
+    assert all("/valid/" in p for p in data.val.paths)
+
+
+def unlabelled_folder(root, count=12):
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        Image.fromarray((rng.random((8, 8, 3)) * 255).astype("uint8")).save(root / f"{i}.png")
+    return root
+
+
+def test_a_folder_without_class_subfolders_trains_an_autoencoder(tmp_path, tiny_cfg):
+    from llexp.checks import check_config
+    from llexp.runner import run
+
+    root = unlabelled_folder(tmp_path / "imgs")
+    source = FolderDataset(root, val_split=2, test_split=2, seed=0)
+    assert source.num_classes == 1 and source.no_labels
+    cfg = compose(
+        *[o for o in TINY if not o.startswith("model.")], "dataset=folder",
+        f"dataset.path={root}", "dataset.subset=null", "model=autoencoder", "model.width=4",
+        "model.depth=1", "model.visualization_size=2",
+    )  # fmt: skip
+    result = run(cfg, tmp_path / "run")
+    assert result.metrics["status"] == "completed"
+    assert (tmp_path / "run" / "encoder.json").is_file()
+    with pytest.raises(LlexpError, match="in no class subfolders, but model=lenet learns from"):
+        check_config(tiny_cfg("dataset=folder", f"dataset.path={root}", "dataset.subset=null"))
+
+
+def test_one_class_is_refused_for_a_classifier_only(tmp_path, tiny_cfg):
+    from llexp.checks import check_config
+
+    root, _ = write_image_folder(tmp_path / "imgs", classes=1, per_class=6)
+    folder = ["dataset=folder", f"dataset.path={root}", "dataset.subset=null"]
+    with pytest.raises(LlexpError, match=r"holds one class \(class_a\), but model=lenet") as e:
+        check_config(tiny_cfg(*folder))
+    assert "\n" not in str(e.value)
+    ae = compose(*[o for o in TINY if not o.startswith("model.")], *folder, "model=autoencoder")
+    assert check_config(ae).family.name == "autoencoder"

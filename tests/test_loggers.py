@@ -9,7 +9,7 @@ import pytest
 
 from llexp import loggers
 from llexp.errors import LlexpError
-from llexp.run import run
+from llexp.runner import run
 
 from conftest import TINY, run_llexp
 

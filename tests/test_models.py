@@ -27,7 +27,7 @@ def test_each_block_halves_the_image_and_grows_the_filters():
     model = LeNet(num_classes=3, width=4, depth=3, growth=2.0, dense_units=8).build((32, 32, 3))
     pools = [layer.output.shape for layer in model.layers if "pool" in layer.name]
     assert [tuple(s[1:]) for s in pools] == [(16, 16, 4), (8, 8, 8), (4, 4, 16)]
-    assert model.get_layer("hidden").units == 8
+    assert model.get_layer("fc1").units == 8
     assert model.output_shape == (None, 3)
 
 
@@ -43,8 +43,8 @@ def test_options_change_the_graph():
         num_classes=2, width=4, depth=2, dense_units=4, batch_norm=True, dropout=0.5, kernel_size=5
     ).build((8, 8, 1))
     names = {layer.name for layer in fancy.layers}
-    assert {"block1_bn", "block2_bn", "dropout"} <= names
-    assert not {"block1_bn", "dropout"} & {layer.name for layer in plain.layers}
+    assert {"block1_bn", "block2_bn", "fc1_dropout"} <= names
+    assert not {"block1_bn", "fc1_dropout"} & {layer.name for layer in plain.layers}
     assert fancy.get_layer("block1_conv").kernel_size == (5, 5)
 
 

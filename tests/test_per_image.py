@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from llexp.run import run
+from llexp.runner import run
 
 from conftest import TINY, assert_drawn, write_image_folder
 

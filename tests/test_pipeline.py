@@ -9,7 +9,7 @@ from llexp.data import NpzDataset, array_splits
 from llexp.data.pipeline import ArrayPart, Splits
 from llexp.data.preprocess import check_augment, make_augment, normalization
 from llexp.errors import LlexpError, instantiate
-from llexp.run import run
+from llexp.runner import run
 
 
 def epochs_of(data, batch_size, seed, epochs, start_epoch=0):

@@ -55,3 +55,23 @@ def test_without_the_joblib_plugin_the_real_command_says_which_extra(tmp_path):
     assert 'pip install "llexp[sweep]"' in done.stderr
     assert "Could not find" not in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.slow
+def test_without_optuna_a_search_says_which_extra(tmp_path):
+    # Optuna made unimportable, as in an install without the sweep extra: llexp's own sweeper's
+    # configs are registered, but it cannot run.
+    code = (
+        "import sys; sys.modules['optuna'] = None;"
+        "from llexp.__main__ import main; sys.argv = ['llexp', *sys.argv[1:]]; sys.exit(main())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "hparams_search=lenet_optuna", "dataset=digits"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "hydra/sweeper=optuna is not installed" in done.stderr
+    assert 'pip install "llexp[sweep]"' in done.stderr and "Traceback" not in done.stderr

@@ -12,7 +12,7 @@ from hydra.types import RunMode
 
 import llexp
 from llexp.api import compose as llexp_compose
-from llexp.run import run
+from llexp.runner import run
 
 CONF = Path(llexp.__file__).parent.parent / "conf"
 PRESETS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
@@ -69,6 +69,8 @@ def test_there_is_a_preset_for_each_thing_the_seeds_do():
         "cifar10_autoencoder",
         "cifar10_encoder_classifier",
         "mnist_flexible_autoencoder",
+        "cifar10_stacked_autoencoder",
+        "cifar10_stacked_classifier",
     } <= set(PRESETS)
 
 
@@ -77,12 +79,14 @@ def test_every_preset_is_global_and_commented(name):
     text = (CONF / "experiment" / f"{name}.yaml").read_text()
     assert text.startswith("# @package _global_\n")
     assert f"experiment={name}" in text  # says how to run it
+    assert "seed" not in text.lower()  # in the project's own words
 
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_every_preset_trains_one_step_under_debug_tiny(name, keras_datasets):
     extra = []
-    if name == "cifar10_encoder_classifier":  # needs an autoencoder run: train that preset first
+    if name in ("cifar10_encoder_classifier", "cifar10_stacked_classifier"):
+        # needs an autoencoder run: train that preset first
         run(preset("cifar10_autoencoder"), keras_datasets / "autoencoder")
         extra = [f"model.encoder_from={keras_datasets / 'autoencoder'}"]
     cfg = preset(name, *extra)

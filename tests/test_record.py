@@ -12,7 +12,7 @@ from llexp import record
 from llexp.errors import LlexpError
 from llexp.record import files, identity
 from llexp.record.lock import RunLock
-from llexp.run import run
+from llexp.runner import run
 
 from conftest import TINY
 

@@ -21,7 +21,7 @@ from omegaconf import OmegaConf
 
 from llexp import record
 from llexp.record import identity
-from llexp.run import run
+from llexp.runner import run
 from llexp.trainers import state
 
 EPOCHS = ["trainer.epochs=3", "trainer.early_stopping=true", "trainer.patience=5"]

@@ -8,7 +8,7 @@ import pytest
 
 from llexp.artifacts import load_model
 from llexp.errors import LlexpError
-from llexp.run import run
+from llexp.runner import run
 
 RUN_FILES = {
     "model.json",

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from llexp import data, record, sweep
 from llexp.errors import LlexpError, instantiate
 from llexp.record import identity
-from llexp.run import run
+from llexp.runner import run
 
 
 @pytest.fixture(scope="module")
@@ -118,15 +118,6 @@ def test_failure_report_counts_only_this_sweeps_failed_jobs(tmp_path, monkeypatc
     assert sweep.FAILED_JOBS == [f"{tmp_path / '1'}: model.depth=9 is too deep"]
     callback.on_multirun_start(config)  # a new sweep starts from a clean slate
     assert sweep.FAILED_JOBS == []
-
-
-def test_sqlite_storage_folder_is_created(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    config = OmegaConf.create(
-        {"hydra": {"sweep": {"dir": "s"}, "sweeper": {"storage": "sqlite:///db/x/optuna.db"}}}
-    )
-    sweep.ReportFailures().on_multirun_start(config)
-    assert (tmp_path / "db" / "x").is_dir()
 
 
 def test_run_and_sweep_folders_carry_microseconds():

@@ -9,7 +9,7 @@ import pytest
 
 from llexp.data import array_splits
 from llexp.errors import LlexpError, instantiate
-from llexp.run import run
+from llexp.runner import run
 
 TRAINERS = ["fit", "tape"]
 

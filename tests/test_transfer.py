@@ -10,7 +10,7 @@ import pytest
 from llexp.api import compose
 from llexp.artifacts import load_model
 from llexp.errors import LlexpError, instantiate
-from llexp.run import run
+from llexp.runner import run
 from tests.conftest import write_npz
 
 AE = ["model=autoencoder", "model.width=4", "model.depth=1", "model.visualization_size=2"]

@@ -1,8 +1,11 @@
 """`dataset=folder`: a user's own images, one subfolder per class, streamed from disk.
 
-    ROOT/<class>/*.png            split into train and test here (seeded, stratified)
-    ROOT/train/<class>/*.png      or split by the folders themselves
+    ROOT/<class>/*.png            split into train, validation and test here (seeded, stratified)
+    ROOT/train/<class>/*.png      or split by the folders themselves: train/ with test/,
+    ROOT/valid/<class>/*.png      valid/ (or val/), or both; a missing one is split from train/
     ROOT/test/<class>/*.png
+    ROOT/*.png                    no class subfolders (also ROOT/train/*.png ...): unlabelled
+                                  images, for models that need no labels (the autoencoder)
 
 Instantiating reads the folder names and checks every image file (header and structure, not
 its pixels: see `read_size`), so an empty folder, a single class, an unreadable, truncated or
@@ -26,6 +29,9 @@ log = logging.getLogger(__name__)
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 CHANNELS = {"rgb": 3, "grayscale": 1}
+
+
+VAL_FOLDERS = ("valid", "val")  # the names hand-made datasets give their validation folder
 
 
 def class_folders(path) -> list[Path]:
@@ -114,16 +120,23 @@ class FolderDataset(Source):
         folders = class_folders(root)
         files = {d.name: image_files(d) for d in folders}
         files = {name: found for name, found in files.items() if found}
+        base = root / "train" if (root / "train").is_dir() else root
+        if not files and image_files(base):  # images, no class subfolders: no labels
+            files = {UNLABELLED: image_files(base)}
         if not files:
             raise LlexpError(
-                f"dataset.path={path} holds no images in class subfolders; put them in "
-                "ROOT/<class>/*.png (or ROOT/train/<class>/ and ROOT/test/<class>/)"
+                f"dataset.path={path} holds no images in class subfolders or beside them; put "
+                "them in ROOT/<class>/*.png (or "
+                "ROOT/train/<class>/ beside ROOT/test/<class>/), or in ROOT/*.png for a model "
+                "that needs no labels"
             )
-        if len(files) == 1:
-            raise LlexpError(
-                f"dataset.path={path} holds one class ({next(iter(files))}); a classifier "
-                "needs at least two class subfolders"
-            )
+        # A classifier needs two classes at least; whether this run has one, `needs_labels`
+        # checks once the model is known (an autoencoder trains on a folder without classes).
+        self.no_labels = None
+        if UNLABELLED in files:
+            self.no_labels = f"dataset.path={path} holds images in no class subfolders"
+        elif len(files) == 1:
+            self.no_labels = f"dataset.path={path} holds one class ({next(iter(files))})"
         names = sorted(files)
         if num_classes is not None and num_classes != len(names):
             raise LlexpError(
@@ -132,7 +145,10 @@ class FolderDataset(Source):
             )
         super().__init__(len(names), class_names=class_names or names, **kwargs)
         self.train_files = labelled(files, names)
-        self.test_files = self.read_test_folder(names)
+        self.val_files = self.read_split_folder(VAL_FOLDERS, names)
+        self.test_files = self.read_split_folder(("test",), names)
+        if self.test_files is None and not self.test_split:
+            raise LlexpError("dataset.test_split=0 without ROOT/test/: llexp needs test images")
         channels = CHANNELS[color_mode]
         self.size = self.check_sizes(image_size)
         self.input_shape = (*self.size, channels)
@@ -140,28 +156,32 @@ class FolderDataset(Source):
             "dataset.path=%s: %d classes, %d images", root, len(names), len(self.train_files[0])
         )
 
-    def read_test_folder(self, names: list[str]):
-        test = self.root / "test"
+    def read_split_folder(self, candidates: tuple[str, ...], names: list[str]):
+        """(paths, labels) of the first of `candidates` beside ROOT/train/ (test/, valid/ or
+        val/), with the same classes as train/; None when there is none (split from train)."""
         if not (self.root / "train").is_dir():
-            if not self.test_split:
-                raise LlexpError("dataset.test_split=0 without ROOT/test/: llexp needs test images")
             return None
-        if not test.is_dir():
-            raise LlexpError(f"dataset.path={self.root} has train/ but no test/ folder beside it")
-        files = {d.name: image_files(d) for d in class_folders(test) if d.name != "train"}
+        folder = next((self.root / c for c in candidates if (self.root / c).is_dir()), None)
+        if folder is None:
+            return None
+        if names == [UNLABELLED]:
+            files = {UNLABELLED: image_files(folder)}
+        else:
+            files = {d.name: image_files(d) for d in class_folders(folder) if d.name != "train"}
         files = {name: found for name, found in files.items() if found}
         unknown = sorted(set(files) - set(names))
         if unknown:
             raise LlexpError(
-                f"dataset.path: test/ has classes that train/ lacks ({', '.join(unknown)}); "
-                "give both the same class subfolders"
+                f"dataset.path: {folder.name}/ has classes that train/ lacks "
+                f"({', '.join(unknown)}); give both the same class subfolders"
             )
         if not files:
-            raise LlexpError(f"dataset.path={self.root}: test/ holds no images in class folders")
+            raise LlexpError(f"dataset.path={self.root}: {folder.name}/ holds no images")
         return labelled(files, names)
 
     def check_sizes(self, image_size) -> tuple[int, int]:
-        paths = [*self.train_files[0], *(self.test_files[0] if self.test_files else [])]
+        held = [f[0] for f in (self.val_files, self.test_files) if f is not None]
+        paths = [*self.train_files[0], *(p for part in held for p in part)]
         sizes = {}
         for path in paths:  # headers only: every file is checked to be an image
             sizes.setdefault(read_size(Path(path)), path)
@@ -193,7 +213,10 @@ class FolderDataset(Source):
             test_paths, test_labels = self.test_files
         if self.subset:
             paths, labels = take(paths, labels, self.subset, self.seed, "dataset.subset")
-        paths, val_paths, labels, val_labels = split(paths, labels, self.val_split, self.seed)
+        if self.val_files is None:
+            paths, val_paths, labels, val_labels = split(paths, labels, self.val_split, self.seed)
+        else:
+            val_paths, val_labels = self.val_files
         decode = decoder(self.input_shape)
         parts = [
             FilePart(p, y, decode)
@@ -202,6 +225,9 @@ class FolderDataset(Source):
         if self.cache:
             parts = [part.in_memory() for part in parts]
         return Splits(self.name, self.class_names, self.input_shape, *parts, self.augment)
+
+
+UNLABELLED = "images"  # the one "class" of a folder without class subfolders
 
 
 def labelled(files: dict[str, list[Path]], names: list[str]) -> tuple[np.ndarray, np.ndarray]:

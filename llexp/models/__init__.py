@@ -8,6 +8,7 @@ from llexp.models.encoder_classifier import EncoderClassifier
 from llexp.models.lenet import LeNet
 from llexp.models.mlp import MLP
 from llexp.models.pretrained import Pretrained
+from llexp.models.stacked_autoencoder import StackedAutoencoder
 from llexp.models.vgg16 import VGG16
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "LeNet",
     "MLP",
     "Pretrained",
+    "StackedAutoencoder",
     "VGG16",
     "max_depth",
 ]

@@ -12,6 +12,7 @@ from llexp.background import Files
 from llexp.errors import LlexpError, whole
 from llexp.lazy import lazy
 from llexp.models.base import ImageModel, check_activation, check_loss, grown, keras_loss
+from llexp.models.blocks import BN_MOMENTUM, batch_norm, dividing_blocks, per_block, shrinking
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -19,27 +20,28 @@ figures = lazy("llexp.figures")
 galleries = lazy("llexp.galleries")
 
 
-def halvings(size: int) -> int:
-    """How many times `size` can be halved exactly (28 -> 2: 14, 7)."""
-    return (size & -size).bit_length() - 1
-
-
 class Autoencoder(ImageModel):
     """Convolutional autoencoder, trained to reproduce its input (targets are the images).
 
     Encoder: `depth` blocks of conv -> (batch norm) -> activation -> (dropout) -> max-pool, each
-    halving height and width; optionally a dense bottleneck (flatten -> dense layers -> embedding
-    -> dense layers -> reshape, the "CNN -> MLP -> embedding -> MLP -> CNN" shape). Decoder: the
-    blocks mirrored, with upsampling doubling the size back, then a conv to the input's channels.
+    halving height and width (more with `strides`; not at all without `pool`); optionally a
+    dense bottleneck (flatten -> dense layers -> embedding -> dense layers -> reshape, the
+    "CNN -> MLP -> embedding -> MLP -> CNN" shape). Decoder: the
+    blocks mirrored, with upsampling giving the size back, then a conv to the input's channels
+    (with batch norm before its activation if `output_batch_norm`).
     The encoder's last layer is named "embedding", so the trained encoder can be cut out as
     `keras.Model(model.input, model.get_layer("embedding").output)`.
 
     Args:
         width: filters of the first encoder block (when `filters` is not given).
-        depth: number of encoder blocks; image height and width must be divisible by 2**depth.
+        depth: number of encoder blocks; image height and width must be divisible by 2**depth
+            (by the product of each block's stride, times 2 when it pools).
         growth: filter multiplier from one block to the next.
         filters: one filter count per encoder block (replaces `width` and `growth`).
-        kernel_size: conv kernel size.
+        kernel_size: conv kernel size: one for every block, or a list with one per block (the
+            decoder mirrors them).
+        strides: encoder conv strides: one, or a list with one per block.
+        pool: whether each encoder block ends in a 2x2 max-pool: one switch, or one per block.
         activation: any Keras activation name, for every hidden layer.
         batch_norm: batch normalisation after each conv (on by default: on 8x8 digits, 5 epochs
             of 11 steps reach test MSE 0.043 with it and 0.070 without).
@@ -47,6 +49,7 @@ class Autoencoder(ImageModel):
         bottleneck: sizes of the dense layers between encoder and decoder, the last being the
             embedding size; `None` keeps the convolutional code.
         last_activation: activation of the output layer (sigmoid for images in [0, 1]).
+        output_batch_norm: batch normalisation between the output conv and `last_activation`.
         loss: any Keras loss name (mse, binary_crossentropy, mae, ...).
         visualization_size: reconstructions.png shows `visualization_size**2` test images.
         clusters: k of the k-means whose cluster of each image clusters.csv gives; `None`: the
@@ -55,6 +58,7 @@ class Autoencoder(ImageModel):
 
     name = "autoencoder"
     metric_names = ("mse",)
+    needs_labels = False
 
     def __init__(
         self,
@@ -62,17 +66,20 @@ class Autoencoder(ImageModel):
         depth: int = 2,
         growth: float = 0.5,
         filters: list[int] | None = None,
-        kernel_size: int = 3,
+        kernel_size: int | list[int] = 3,
+        strides: int | list[int] = 1,
+        pool: bool | list[bool] = True,
         activation: str = "relu",
         batch_norm: bool = True,
         dropout: float = 0.0,
         bottleneck: list[int] | int | None = None,
         last_activation: str = "sigmoid",
+        output_batch_norm: bool = False,
         loss: str = "mse",
         visualization_size: int = 8,
         clusters: int | None = None,
     ):
-        self.check_shared(width, depth, growth, kernel_size, dropout, activation)
+        self.check_shared(width, depth, growth, dropout, activation)
         whole("model.visualization_size", visualization_size, 1)
         if clusters is not None:
             whole("model.clusters", clusters, 1)
@@ -92,33 +99,59 @@ class Autoencoder(ImageModel):
             )
         check_activation("model.last_activation", last_activation)
         check_loss("model.loss", loss)  # fails now, not after the data has loaded
-        self.width, self.depth, self.growth, self.kernel_size = width, depth, growth, kernel_size
+        self.kernel_sizes = per_block("kernel_size", kernel_size, depth, "whole")
+        self.strides = per_block("strides", strides, depth, "whole")
+        self.pools = per_block("pool", pool, depth, "switch")
+        self.given = (strides, pool)  # as configured: one value extends to any depth
+        self.output_kernel = self.kernel_sizes[0] if depth else kernel_size
+        whole("model.kernel_size", self.output_kernel, 1)
+        self.width, self.depth, self.growth = width, depth, growth
+        self.output_batch_norm = output_batch_norm
         self.filters = filters or [grown(width, growth, i) for i in range(depth)]
         self.activation, self.batch_norm, self.dropout = activation, batch_norm, dropout
         self.bottleneck, self.last_activation = bottleneck, last_activation
         self.loss_name, self.visualization_size = loss, int(visualization_size)
         self.clusters = clusters
 
-    depth_rule = (
-        "the autoencoder halves height and width {depth} times and doubles them back, which "
-        "needs both divisible by 2**{depth}={factor}"
-    )
+    @property
+    def depth_rule(self) -> str:
+        factors = [self.factor(i) for i in range(self.depth)]
+        if all(f == 2 for f in factors):
+            return (
+                "the autoencoder halves height and width {depth} times and doubles them back, "
+                "which needs both divisible by 2**{depth}={factor}"
+            )
+        return (
+            "the autoencoder divides height and width by each block's stride (and by 2 when it "
+            f"pools) and multiplies them back, which needs both divisible by {math.prod(factors)}"
+        )
 
     def deepest(self, input_shape) -> int:
-        return min(halvings(int(s)) for s in input_shape[:2])
+        strides, pools = shrinking(*self.given, self.depth)
+        if not any(pools) and all(s == 1 for s in strides):
+            return max(self.depth, len(strides))  # no block shrinks the image
+        return min(dividing_blocks(int(s), strides, pools) for s in input_shape[:2])
+
+    def factor(self, block: int) -> int:
+        """How much encoder block `block` shrinks height and width (its decoder block's
+        upsampling)."""
+        return self.strides[block] * (2 if self.pools[block] else 1)
 
     def describe(self) -> str:
         code = f" bottleneck={self.bottleneck}" if self.bottleneck else ""
         return f"{self.name} depth={self.depth} filters={self.filters}{code} loss={self.loss_name}"
 
-    def block(self, x, filters: int, name: str):
+    def block(self, x, filters: int, kernel_size: int, strides: int, name: str):
         x = layers.Conv2D(
-            filters, self.kernel_size, padding="same", use_bias=not self.batch_norm, name=name
+            filters,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            use_bias=not self.batch_norm,
+            name=name,
         )(x)
         if self.batch_norm:
-            # Moving statistics that settle within tens of steps (Keras's 0.99 needs hundreds):
-            # short runs on small data are otherwise evaluated with unsettled statistics.
-            x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+            x = batch_norm(f"{name}_bn")(x)
         x = layers.Activation(self.activation, name=f"{name}_act")(x)
         if self.dropout:
             x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)
@@ -127,9 +160,12 @@ class Autoencoder(ImageModel):
     def forward(self, inputs):
         x = inputs
         for i, filters in enumerate(self.filters):
-            x = self.block(x, filters, f"encoder{i + 1}")
+            x = self.block(x, filters, self.kernel_sizes[i], self.strides[i], f"encoder{i + 1}")
             last = i == self.depth - 1 and not self.bottleneck
-            x = layers.MaxPooling2D(2, name="embedding" if last else f"encoder{i + 1}_pool")(x)
+            if self.pools[i]:
+                x = layers.MaxPooling2D(2, name="embedding" if last else f"encoder{i + 1}_pool")(x)
+            elif last:  # the encoder's output keeps its name, whichever layer ends it
+                x = layers.Identity(name="embedding")(x)
         if self.bottleneck:
             code_shape = tuple(x.shape[1:])
             x = layers.Flatten(name="flatten")(x)
@@ -140,18 +176,28 @@ class Autoencoder(ImageModel):
                 x = layers.Dense(units, activation=self.activation, name=f"undense{i + 1}")(x)
             x = layers.Dense(math.prod(code_shape), activation=self.activation, name="unflat")(x)
             x = layers.Reshape(code_shape, name="reshape")(x)
-        for i, filters in enumerate(reversed(self.filters)):
-            x = self.block(x, filters, f"decoder{i + 1}")
-            x = layers.UpSampling2D(2, name=f"decoder{i + 1}_up")(x)
-        # float32 output keeps reconstructions exact under mixed precision.
-        return layers.Conv2D(
-            inputs.shape[-1],
-            self.kernel_size,
-            padding="same",
-            activation=self.last_activation,
-            dtype="float32",
-            name="reconstruction",
+        for i in reversed(range(self.depth)):
+            name = f"decoder{self.depth - i}"
+            x = self.block(x, self.filters[i], self.kernel_sizes[i], 1, name)
+            if self.factor(i) > 1:
+                x = layers.UpSampling2D(self.factor(i), name=f"{name}_up")(x)
+        return self.output_layers(x, inputs.shape[-1])
+
+    def output_layers(self, x, channels: int):
+        """The conv back to the input's channels, then `last_activation` (with batch norm
+        between them if `output_batch_norm`). float32, so reconstructions stay exact under mixed
+        precision; the last layer is named "reconstruction"."""
+        conv = dict(padding="same", dtype="float32")
+        if not self.output_batch_norm:
+            return layers.Conv2D(
+                channels, self.output_kernel, activation=self.last_activation,
+                name="reconstruction", **conv,
+            )(x)  # fmt: skip
+        x = layers.Conv2D(channels, self.output_kernel, name="reconstruction_conv", **conv)(x)
+        x = layers.BatchNormalization(
+            momentum=BN_MOMENTUM, dtype="float32", name="reconstruction_bn"
         )(x)
+        return layers.Activation(self.last_activation, dtype="float32", name="reconstruction")(x)
 
     def loss(self):
         return keras_loss("model.loss", self.loss_name)
@@ -183,7 +229,8 @@ class Autoencoder(ImageModel):
                   labels=labels_test, class_names=np.array(names))  # fmt: skip
         files.add(per_image.write_reconstruction_errors, out_dir / "reconstruction_errors.csv",
                   errors, labels, names)  # fmt: skip
-        k = self.clusters or data.num_classes
+        # k: model.clusters, else one cluster per class (10 for images without labels).
+        k = self.clusters or (data.num_classes if data.num_classes > 1 else 10)
         files.add(per_image.write_clusters, out_dir, codes, labels, names, k)
         # The test images reconstructed worst, and the nearest training images of a few.
         worst = np.argsort(-errors["test"], kind="stable")[: size**2]
@@ -201,10 +248,14 @@ class Autoencoder(ImageModel):
         # k-means on the raw test pixels is the baseline, when the test set fits in memory.
         fits = len(labels_test) * math.prod(data.input_shape) <= evaluation.MAX_PIXEL_VALUES
         pixels = data.sample("test", len(labels_test))[0] if fits else None
-        scores = evaluation.clustering(embeddings, labels_test, pixels, k=data.num_classes, seed=0)
-        note = f"k-means NMI {scores['test_kmeans_nmi']:.3f}"
-        if "kmeans_pixels_nmi" in scores:
-            note += f" (on raw pixels {scores['kmeans_pixels_nmi']:.3f})"
+        scores, note = {}, "no classes to cluster"  # a folder of images without labels
+        if data.num_classes > 1:
+            scores = evaluation.clustering(
+                embeddings, labels_test, pixels, k=data.num_classes, seed=0
+            )
+            note = f"k-means NMI {scores['test_kmeans_nmi']:.3f}"
+            if "kmeans_pixels_nmi" in scores:
+                note += f" (on raw pixels {scores['kmeans_pixels_nmi']:.3f})"
         files.add(galleries.embedding_projection, projection(embeddings), labels_test, names,
                   out_dir / "embeddings.png", title, note)  # fmt: skip
         return {

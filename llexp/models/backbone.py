@@ -1,4 +1,6 @@
-"""The layer that prepares images for a `keras.applications` backbone (`model=pretrained`).
+"""The layer that prepared images for a `keras.applications` backbone in run folders written
+before `model=pretrained` did it with a built-in 1x1 convolution (`preprocessing_conv`); kept so
+that `llexp.load_model` still reads those runs. New models do not use it.
 
 A module of its own: defining a Keras layer class imports Keras, and `llexp.models.pretrained`
 must not (checking a config never starts TensorFlow; see `llexp.lazy`).

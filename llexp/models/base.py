@@ -123,6 +123,7 @@ class ImageModel:
     name = "model"
     depth = 0
     objective = "val_loss"  # what a sweep optimises unless `objective` says otherwise
+    needs_labels = True  # False: trains on images alone (a folder without classes will do)
     metric_names: tuple[str, ...] = ()  # the names of `metrics()`, known without Keras
 
     def __call__(self, inputs):
@@ -135,11 +136,11 @@ class ImageModel:
         raise NotImplementedError
 
     @staticmethod
-    def check_shared(width, depth, growth, kernel_size, dropout, activation) -> None:
-        """Checks the keys every convolutional family shares, each failing with one line."""
+    def check_shared(width, depth, growth, dropout, activation) -> None:
+        """Checks the keys every convolutional family shares, each failing with one line
+        (`kernel_size`, `strides` and `pool`, one per block, with `llexp.models.blocks`)."""
         whole("model.width", width, 1)
         whole("model.depth", depth, 0)
-        whole("model.kernel_size", kernel_size, 1)
         if number("model.growth", growth, 0) == 0:
             raise LlexpError(f"model.growth={growth} must be positive")
         number("model.dropout", dropout, 0.0, 1.0, high_open=True)

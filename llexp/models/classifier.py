@@ -11,6 +11,7 @@ from llexp.background import Files
 from llexp.errors import LlexpError, number, whole
 from llexp.lazy import lazy
 from llexp.models.base import ImageModel, check_activation
+from llexp.models.blocks import batch_norm, conv_head
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -33,17 +34,46 @@ class Classifier(ImageModel):
         self.num_classes, self.dropout, self.activation = num_classes, dropout, activation
         self.dense = scaled(units_list("dense", dense), width)
 
+    def check_head_shape(self, head: str, head_convs, head_batch_norm: bool) -> None:
+        """Checks and keeps how the head starts: `head` (`flatten` or `gap`, global average
+        pooling), the convolutions before it (`head_convs`, a list of filter counts) and batch
+        norm in the head (after each head conv and hidden dense layer)."""
+        if head not in ("flatten", "gap"):
+            raise LlexpError(f"model.head={head} must be flatten or gap (global average pooling)")
+        self.head_kind = head
+        self.head_convs = [] if head_convs is None else units_list("head_convs", head_convs)
+        self.head_batch_norm = head_batch_norm
+
+    head_kind, head_convs, head_batch_norm = "flatten", (), False
+
     def head(self, x, units: list[int], activation: str, dropout: float, num_classes: int):
-        """Flatten -> dense `units` (each followed by dropout) -> float32 softmax.
+        """(`head_convs`) -> flatten or global average pooling -> dense `units` (each with batch
+        norm if `head_batch_norm`, then dropout) -> float32 softmax.
 
         The softmax runs in float32, so probabilities stay exact under mixed precision.
         """
-        if len(x.shape) > 2:
+        bn = bool(self.head_batch_norm)
+        if (self.head_convs or self.head_kind == "gap") and len(x.shape) != 4:
+            raise LlexpError(
+                f"model.head={self.head_kind} with model.head_convs={self.head_convs} needs a "
+                f"feature map (height x width x channels) but the features are "
+                f"{tuple(x.shape[1:])}; use model.head=flatten model.head_convs=[]"
+            )
+        x = conv_head(x, list(self.head_convs), 3, activation, bn)
+        if self.head_kind == "gap":
+            x = layers.GlobalAveragePooling2D(name="gap")(x)
+        elif len(x.shape) > 2:
             x = layers.Flatten(name="flatten")(x)
         for i, n in enumerate(units):
-            x = layers.Dense(n, activation=activation, name=f"fc{i + 1}")(x)
+            name = f"fc{i + 1}"
+            if bn:  # dense -> batch norm -> activation (the norm's offset replaces the bias)
+                x = layers.Dense(n, use_bias=False, name=name)(x)
+                x = batch_norm(f"{name}_bn")(x)
+                x = layers.Activation(activation, name=f"{name}_act")(x)
+            else:
+                x = layers.Dense(n, activation=activation, name=name)(x)
             if dropout:
-                x = layers.Dropout(dropout, name=f"fc{i + 1}_dropout")(x)
+                x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
         x = layers.Dense(num_classes, name="logits")(x)
         return layers.Activation("softmax", dtype="float32", name="probabilities")(x)
 

@@ -56,6 +56,24 @@ def load_encoder(run: Path, name: str) -> keras.Model:
     return encoder
 
 
+def chained_runs(encoder_from) -> list[Path]:
+    """The autoencoder run folders of `model.encoder_from` (one, or a list, bottom first), each
+    trained on the codes of the one before, or one line on why not."""
+    paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
+    if not paths:
+        raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")
+    runs = [encoder_run(p) for p in paths]
+    for lower, upper in zip(runs, runs[1:], strict=False):
+        dataset = run_config(upper).get("dataset", {})
+        source = dataset.get("encoder_from")
+        if dataset.get("_target_") != CODES_TARGET or encoder_run(source) != lower:
+            raise LlexpError(
+                f"model.encoder_from: {upper} was not trained on the codes of {lower}; "
+                f"train it with dataset=codes dataset.encoder_from={lower}"
+            )
+    return runs
+
+
 def shape_text(shape) -> str:
     return "x".join(str(s) for s in shape)
 
@@ -76,6 +94,9 @@ class EncoderClassifier(Classifier):
         width: when given, the head's dense layers are scaled so the first has `width` units.
         dropout: dropout rate after each hidden dense layer.
         activation: activation of the head's hidden layers.
+        head: `flatten` or `gap` (global average pooling) before the dense layers.
+        head_convs: filter counts of 3x3 convolutions before the flatten or pooling.
+        head_batch_norm: batch normalisation after each head conv and hidden dense layer.
     """
 
     name = "encoder_classifier"
@@ -89,20 +110,13 @@ class EncoderClassifier(Classifier):
         width: int | None = None,
         dropout: float = 0.0,
         activation: str = "relu",
+        head: str = "flatten",
+        head_convs: list[int] | None = None,
+        head_batch_norm: bool = False,
     ):
         self.check_head(num_classes, dense, width, dropout, activation)
-        paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
-        if not paths:
-            raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")
-        self.runs = [encoder_run(p) for p in paths]
-        for lower, upper in zip(self.runs, self.runs[1:], strict=False):
-            dataset = run_config(upper).get("dataset", {})
-            source = dataset.get("encoder_from")
-            if dataset.get("_target_") != CODES_TARGET or encoder_run(source) != lower:
-                raise LlexpError(
-                    f"model.encoder_from: {upper} was not trained on the codes of {lower}; "
-                    f"train it with dataset=codes dataset.encoder_from={lower}"
-                )
+        self.check_head_shape(head, head_convs, head_batch_norm)
+        self.runs = chained_runs(encoder_from)
         self.freeze = bool(freeze)
 
     def describe(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from llexp.errors import number, whole
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
+from llexp.models.blocks import batch_norm
 from llexp.models.classifier import Classifier, scaled, units_list
 
 keras = lazy("keras")
@@ -60,9 +61,7 @@ class MLP(Classifier):
             name = f"hidden{i + 1}"
             x = layers.Dense(units, use_bias=not self.batch_norm, name=name)(x)
             if self.batch_norm:
-                # Moving statistics that settle within tens of steps (as the autoencoder's): with
-                # Keras's 0.99, short runs are evaluated with unsettled statistics.
-                x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+                x = batch_norm(f"{name}_bn")(x)
             x = layers.Activation(self.activation, name=f"{name}_act")(x)
             if self.dropout:
                 x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)

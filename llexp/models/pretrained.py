@@ -18,7 +18,9 @@ class Pretrained(Classifier):
     """A `keras.applications` backbone (without its top), then Flatten -> dense -> softmax.
 
     Inside the model, before the backbone: grayscale images are repeated to 3 channels, images
-    smaller than `min_size` are resized up to it, and the backbone's `preprocess_input` is applied.
+    smaller than `min_size` are resized up to it, and the backbone's `preprocess_input` is applied
+    as a fixed 1x1 convolution (`preprocessing_conv`), so the saved model.json holds built-in
+    layers only and loads with plain `keras.models.model_from_json`.
     The backbone is frozen (`trainable_layers=0`), or its last `trainable_layers` layers that hold
     weights are trained with the head, or all of it (`trainable_layers=all`).
 
@@ -34,6 +36,9 @@ class Pretrained(Classifier):
         width: when given, the head's dense layers are scaled so the first has `width` units.
         dropout: dropout rate after each hidden dense layer.
         activation: activation of the head's hidden layers.
+        head: `flatten` or `gap` (global average pooling) before the dense layers.
+        head_convs: filter counts of 3x3 convolutions before the flatten or pooling.
+        head_batch_norm: batch normalisation after each head conv and hidden dense layer.
     """
 
     name = "pretrained"
@@ -49,8 +54,12 @@ class Pretrained(Classifier):
         width: int | None = None,
         dropout: float = 0.0,
         activation: str = "relu",
+        head: str = "flatten",
+        head_convs: list[int] | None = None,
+        head_batch_norm: bool = False,
     ):
         self.check_head(num_classes, dense, width, dropout, activation)
+        self.check_head_shape(head, head_convs, head_batch_norm)
         known_name("model.backbone", backbone, APPLICATIONS, "a keras.applications model", is_app)
         if weights not in ("imagenet", None) and not Path(str(weights)).expanduser().is_file():
             raise LlexpError(
@@ -100,8 +109,6 @@ class Pretrained(Classifier):
             layer.trainable = True
 
     def forward(self, inputs):
-        from llexp.models.backbone import BackbonePreprocess
-
         height, width, channels = (int(s) for s in inputs.shape[1:])
         if channels not in (1, 3):
             raise LlexpError(
@@ -114,7 +121,7 @@ class Pretrained(Classifier):
         if size != (height, width):
             x = layers.Resizing(*size, name="resize")(x)
         module = getattr(keras.applications, self.backbone).__module__.rsplit(".", 1)[-1]
-        x = BackbonePreprocess(module, name="preprocess")(x)
+        x = preprocessing_conv(module, x)
         backbone = self.make_backbone((*size, 3))
         self.freeze(backbone)
         x = backbone(x)
@@ -125,3 +132,31 @@ def is_app(name) -> bool:
     """Whether `keras.applications` has a model function `name` (VGG16, ResNet50, ...)."""
     name = str(name)
     return name[:1].isupper() and callable(getattr(keras.applications, name, None))
+
+
+def preprocessing_conv(module: str, x):
+    """`keras.applications.<module>.preprocess_input` of images in [0, 1] (scaled to 0-255, as it
+    expects), as a frozen 1x1 convolution applied to `x`.
+
+    Every backbone's preprocessing is an affine map of each pixel's 3 channels (VGG16 and ResNet50
+    flip RGB to BGR and subtract ImageNet's mean, MobileNetV2 scales to [-1, 1], DenseNet
+    standardises, EfficientNet takes 0-255): `y = W x + b`, which is exactly a 1x1 convolution with
+    kernel W and bias b. W and b are read off the function itself (its output for black and for
+    each pure channel), and checked on a random pixel.
+    """
+    import numpy as np
+
+    preprocess = getattr(keras.applications, module).preprocess_input
+
+    def apply(rgb) -> np.ndarray:
+        return np.asarray(preprocess(np.array(rgb, "float32").reshape(1, 1, 1, 3) * 255.0))[0, 0, 0]
+
+    bias = apply([0.0, 0.0, 0.0])
+    kernel = np.stack([apply(np.eye(3)[i]) - bias for i in range(3)])  # [input, output]
+    probe = np.random.default_rng(0).random(3)
+    if not np.allclose(apply(probe), probe @ kernel + bias, rtol=1e-4, atol=1e-3):
+        raise LlexpError(f"{module}.preprocess_input is not a per-pixel affine map")
+    conv = layers.Conv2D(3, 1, trainable=False, dtype="float32", name="preprocess")
+    y = conv(x)
+    conv.set_weights([kernel.reshape(1, 1, 3, 3).astype("float32"), bias.astype("float32")])
+    return y

@@ -5,6 +5,7 @@ from __future__ import annotations
 from llexp.errors import LlexpError, number, whole
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
+from llexp.models.blocks import batch_norm, fitting_blocks, per_block
 from llexp.models.classifier import Classifier, units_list
 
 keras = lazy("keras")
@@ -21,7 +22,8 @@ class VGG16(Classifier):
     Block k has (2, 2, 3, 3, 3)[k] convs of (64, 128, 256, 512, 512)[k] filters, scaled by
     `width / 64`, so `width=16` is a quarter-width VGG that trains on a laptop. Each conv is
     conv -> (batch norm) -> activation -> (dropout); the dropout is left out after each block's
-    last conv, so it never stands directly before (or after) a pooling layer.
+    last conv, so it never stands directly before (or after) a pooling layer. `kernel_size`,
+    `strides` (of each block's first conv) and `pool` may differ from block to block.
 
     Args:
         num_classes: number of output classes.
@@ -32,6 +34,12 @@ class VGG16(Classifier):
         dense: units of the head's hidden dense layers (the paper's are 4096, 4096).
         head_dropout: dropout rate after each hidden dense layer.
         activation: any Keras activation name.
+        kernel_size: kernel size of every conv of a block: one, or a list with one per block.
+        strides: strides of each block's first conv: one, or a list with one per block.
+        pool: whether each block ends in a 2x2 max-pool: one switch, or one per block.
+        head: `flatten` or `gap` (global average pooling) before the dense layers.
+        head_convs: filter counts of 3x3 convolutions before the flatten or pooling.
+        head_batch_norm: batch normalisation after each head conv and hidden dense layer.
     """
 
     name = "vgg16"
@@ -46,6 +54,12 @@ class VGG16(Classifier):
         dense: list[int] = (512, 512),
         head_dropout: float = 0.5,
         activation: str = "relu",
+        kernel_size: int | list[int] = 3,
+        strides: int | list[int] = 1,
+        pool: bool | list[bool] = True,
+        head: str = "flatten",
+        head_convs: list[int] | None = None,
+        head_batch_norm: bool = False,
     ):
         whole("model.num_classes", num_classes, 1)
         whole("model.width", width, 1)
@@ -57,8 +71,18 @@ class VGG16(Classifier):
         self.num_classes, self.width, self.depth = num_classes, width, depth
         self.batch_norm, self.dropout, self.activation = batch_norm, dropout, activation
         self.dense, self.head_dropout = units_list("dense", dense), head_dropout
+        self.check_head_shape(head, head_convs, head_batch_norm)
+        self.kernel_sizes = per_block("kernel_size", kernel_size, depth, "whole")
+        self.strides = per_block("strides", strides, depth, "whole")
+        self.pools = per_block("pool", pool, depth, "switch")
 
-    depth_rule = "VGG-16's {depth} max-pools halve height and width, which need at least {factor}"
+    depth_rule = (
+        "each of VGG-16's {depth} blocks divides height and width by its stride and halves them "
+        "when it pools, and they need to stay at least 1 pixel"
+    )
+
+    def deepest(self, input_shape) -> int:
+        return min(fitting_blocks(int(s), self.strides, self.pools) for s in input_shape[:2])
 
     def describe(self) -> str:
         text = f"{self.name} width={self.width} depth={self.depth}"
@@ -74,14 +98,18 @@ class VGG16(Classifier):
             for c in range(convs):
                 name = f"block{b + 1}_conv{c + 1}"
                 x = layers.Conv2D(
-                    self.filters(b), 3, padding="same", use_bias=not self.batch_norm, name=name
+                    self.filters(b),
+                    self.kernel_sizes[b],
+                    strides=self.strides[b] if c == 0 else 1,
+                    padding="same",
+                    use_bias=not self.batch_norm,
+                    name=name,
                 )(x)
                 if self.batch_norm:
-                    # Moving statistics that settle within tens of steps (as the autoencoder),
-                    # not the hundreds of Keras's 0.99: short runs are evaluated with them.
-                    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+                    x = batch_norm(f"{name}_bn")(x)
                 x = layers.Activation(self.activation, name=f"{name}_act")(x)
                 if self.dropout and c < convs - 1:  # the last conv is followed by pooling
                     x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)
-            x = layers.MaxPooling2D(2, name=f"block{b + 1}_pool")(x)
+            if self.pools[b]:
+                x = layers.MaxPooling2D(2, name=f"block{b + 1}_pool")(x)
         return self.head(x, self.dense, self.activation, self.head_dropout, self.num_classes)

@@ -5,7 +5,8 @@ The status only moves forward:
 - `running` (with `epoch`, the epochs finished) from the moment the model is built;
 - then `completed` once the trained model is saved, with its test metrics. Completed is final:
   nothing rewrites it. A later step that fails or is interrupted (figures, an experiment
-  tracker) adds a line to its `warnings`;
+  tracker) adds a line to its `warnings`; `pruned` is the same for a trial its hyperparameter
+  search stopped early (`llexp.search`): a result, not a failure, and final too;
 - or `interrupted` (Ctrl-C, SIGTERM) or `failed` (an error before the model was saved).
   `llexp resume` moves an interrupted run (or a killed one, still `running`) back to `running`.
 
@@ -26,6 +27,8 @@ from llexp.record.files import write_json
 
 METRICS = "metrics.json"
 RUNNING, COMPLETED, FAILED, INTERRUPTED = "running", "completed", "failed", "interrupted"
+PRUNED = "pruned"
+FINAL = (COMPLETED, PRUNED)  # the runs that ended with their results: nothing rewrites them
 
 # What the record of a run that stopped keeps from its running record.
 KEPT = ("epoch", "config", "command", "train_seconds", "warnings")
@@ -78,26 +81,29 @@ def progress(out_dir: Path, **fields) -> None:
         write_json(Path(out_dir) / METRICS, record | fields)
 
 
-def complete(out_dir: Path, metrics: dict) -> dict:
-    """Writes the completed record: `metrics` over what the running record kept."""
+def complete(out_dir: Path, metrics: dict, status: str = COMPLETED) -> dict:
+    """Writes the completed (or `pruned`) record: `metrics` over what the running record kept."""
+    if status not in FINAL:
+        raise ValueError(f"a run completes as one of {FINAL}, not {status}")
     kept = {k: v for k, v in read(out_dir).items() if k in KEPT}
-    record = kept | metrics | {"status": COMPLETED}
+    record = kept | metrics | {"status": status}
     write_json(Path(out_dir) / METRICS, record)
     return record
 
 
 def add(out_dir: Path, **fields) -> None:
-    """Adds fields (metrics computed after completion) to a completed record."""
+    """Adds fields (metrics computed after completion) to a completed (or pruned) record."""
     record = read(out_dir)
-    if record.get("status") == COMPLETED:
+    if record.get("status") in FINAL:
         write_json(Path(out_dir) / METRICS, record | fields)
 
 
 def stop(out_dir: Path | str, status: str, **fields) -> dict:
     """Marks a run that stopped before completing (`failed`, `interrupted`), keeping what the
-    running record said. A completed record is left as it is. Returns the record now on disk."""
+    running record said. A completed (or pruned) record is left as it is. Returns the record
+    now on disk."""
     previous = read(out_dir)
-    if previous.get("status") == COMPLETED:
+    if previous.get("status") in FINAL:
         return previous
     record = {k: v for k, v in previous.items() if k in KEPT} | {"status": status, **fields}
     write_json(Path(out_dir) / METRICS, record)

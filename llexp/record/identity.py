@@ -121,6 +121,8 @@ def prepare(cfg: DictConfig, out_dir: Path, skip_completed: bool) -> str:
             return "resume"
     if changed:
         reason = f"of another config ({', '.join(changed)} changed)"
+    elif old.get("status") == record.PRUNED:  # its search stopped it: now it trains in full
+        reason = "of this config that its search pruned"
     elif skip_completed:
         reason = "of this config that failed"
     else:

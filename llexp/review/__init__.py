@@ -14,6 +14,7 @@ from llexp.artifacts import write_csv as write_csv_rows
 from llexp.artifacts import write_text
 from llexp.errors import LlexpError, first_line
 from llexp.review.runs import Run, as_number, find_runs, ranked, swept_keys
+from llexp.search.results import describe, find_results
 
 DEFAULT_METRICS = ("val_accuracy", "val_loss", "test_accuracy", "test_loss")
 SHOWN = ("epochs", "params")  # table columns after status; then val_*, test_*, train_seconds
@@ -54,12 +55,14 @@ def review(
     columns = table_columns(runs, swept)
     rows = [table_row(run, columns, swept) for run in runs]
     write_csv(runs, out_dir / "summary.csv")
-    write_text(out_dir / "summary.md", markdown(columns, rows, problems, metric))
+    studies = [describe(path) for path in find_results(paths)]  # Optuna searches' best trials
+    write_text(out_dir / "summary.md", markdown(columns, rows, problems, metric, studies))
     figures = plots.sweep_plots(runs, swept, metric, out_dir)
     charts, importance = interactive.charts(runs, swept, metric, out_dir)
     page.write_page(runs, columns, rows, figures, problems, metric, out_dir / "index.html", charts)
     return {"runs": runs, "problems": problems, "metric": metric, "columns": columns, "rows": rows,
-            "out_dir": out_dir, "figures": figures, "importance": importance}  # fmt: skip
+            "out_dir": out_dir, "figures": figures, "importance": importance,
+            "studies": studies}  # fmt: skip
 
 
 def no_completed_run(runs: list[Run], paths: list[Path]) -> str:
@@ -118,11 +121,13 @@ def text_table(columns: list[str], rows: list[list[str]]) -> str:
     )
 
 
-def markdown(columns, rows, problems, metric) -> str:
+def markdown(columns, rows, problems, metric, studies=()) -> str:
     out = [f"# Review: {len(rows)} runs, best {metric} first", ""]
     out.append("| " + " | ".join(columns) + " |")
     out.append("|" + "---|" * len(columns))
     out += ["| " + " | ".join(v.replace("|", "\\|") for v in row) + " |" for row in rows]
+    if studies:
+        out += ["", "## Optuna studies", "", *[f"- {s}" for s in studies]]
     if problems:
         out += ["", "## Skipped folders", "", *[f"- {p}" for p in problems]]
     return "\n".join(out) + "\n"
@@ -170,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         shares = sorted(result["importance"].items(), key=lambda kv: -kv[1])
         print(f"\nimportance for {result['metric']} (permutation importance, random forest): "
               + ", ".join(f"{key} {share:.2f}" for key, share in shares))  # fmt: skip
+    for line in result["studies"]:
+        print(f"\n{line}")
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(f"\nwrote summary.csv, summary.md, {len(result['figures'])} plots and index.html to "

@@ -22,7 +22,7 @@ class Run:
 
     path: Path
     name: str  # the path relative to the reviewed folder, e.g. the job number
-    status: str  # completed, failed, interrupted, running (or killed), incomplete (no metrics)
+    status: str  # completed, pruned, failed, interrupted, running (or killed), incomplete
     overrides: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     error: str = ""

@@ -1,9 +1,10 @@
-"""What every trainer shares: its settings, the callbacks, and evaluation."""
+"""What every trainer shares: its settings, the callbacks, resuming, and the shape of `train`."""
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from llexp.callbacks import check_class_weight
@@ -18,10 +19,12 @@ log = logging.getLogger(__name__)
 
 
 class BaseTrainer:
-    """Settings and callbacks shared by `trainer=fit` and `trainer=tape`.
+    """Settings, callbacks and the training protocol shared by `trainer=fit` and `trainer=tape`.
 
-    Before `train`, a run may set `resume` (a `ResumeState` to continue from) and
-    `on_epoch_saved` (called with the epochs finished after each epoch's state is saved).
+    `train` is the same for every trainer, as `Model.fit` is in Keras: it makes the callbacks,
+    continues a resumed run, and returns the history of all its epochs. A trainer fills in two
+    hooks, as a Keras model fills in `train_step`: `compile` (make the model ready to train) and
+    `fit` (run the epochs, driving the callbacks where `Model.fit` calls them).
 
     Args:
         epochs: passes over the training set.
@@ -39,13 +42,9 @@ class BaseTrainer:
             the logical CPUs of `resources.cpu_devices`); applied by `llexp.run` around the whole
             run (`llexp.distribute`).
         class_weight: `null`, `balanced` (class c weighs N / (K * count_c) in the training
-            loss) or a mapping of class (index or name) to weight; `llexp.run` turns it into
+            loss) or a mapping of class (index or name) to weight; `llexp.runner` turns it into
             the per-class weights `train` receives.
     """
-
-    resume: state.ResumeState | None = None
-    on_epoch_saved = None
-    run_state: state.RunState | None = None
 
     def __init__(
         self,
@@ -93,11 +92,8 @@ class BaseTrainer:
                 f"use one of {', '.join(keys)}"
             )
 
-    def callbacks(
-        self, out_dir: Path, has_validation: bool, extra=()
-    ) -> list[keras.callbacks.Callback]:
-        """The callbacks every trainer drives, in the order Keras calls them; `extra` (an
-        experiment tracker's) last, so they see the logs the others added (learning_rate)."""
+    def callbacks(self, out_dir: Path, has_validation: bool) -> list[keras.callbacks.Callback]:
+        """The trainer's own callbacks, in the order Keras calls them."""
         monitor = self.monitor
         if monitor.startswith("val_") and not has_validation:
             monitor = monitor.removeprefix("val_")
@@ -122,28 +118,7 @@ class BaseTrainer:
             callbacks.append(state.BestCheckpoint(out_dir / "best.weights.h5", monitor))
         if self.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
-        # Last: it saves the others' state after their epoch end, restores it after their reset.
-        self.run_state = state.RunState(out_dir, callbacks, self.resume, self.on_epoch_saved)
-        return [*callbacks, *extra, self.run_state]
-
-    @property
-    def initial_epoch(self) -> int:
-        """The first epoch to train: 0, or the epochs a resumed run already finished."""
-        return self.resume.epoch if self.resume else 0
-
-    def training_done(self, model) -> bool:
-        """When the resumed run had finished training (it was stopped while writing its results),
-        restores its last state into `model` and returns True: there is nothing left to train.
-        Call after `callbacks()` and after the model is compiled."""
-        if self.resume is None or not self.resume.training_done(self.epochs):
-            return False
-        self.run_state.set_model(model)
-        self.run_state.on_train_begin()
-        return True
-
-    def full_history(self, history: dict) -> dict:
-        """Every epoch's logs, those of a resumed run's earlier sessions included."""
-        return self.run_state.history if self.run_state is not None else history
+        return callbacks
 
     def train(
         self,
@@ -156,22 +131,60 @@ class BaseTrainer:
         out_dir: Path,
         steps_per_epoch: int,
         callbacks=(),
+        resume: state.ResumeState | None = None,
+        on_epoch_saved: Callable[[int], None] | None = None,
         class_weight: dict[int, float] | None = None,
-    ) -> dict:
-        """Trains `model`; returns the history dict.
+    ) -> dict[str, list[float]]:
+        """Trains `model`; returns the history of every epoch, a resumed run's earlier ones
+        included.
 
         Args:
-            train: `tf.data` batches of `(x, target)` for all `epochs`, one after another
-                (`Splits.train_batches`), `steps_per_epoch` batches to an epoch.
+            train: `tf.data` batches of `(x, target)` for the epochs left to train, one after
+                another (`Splits.train_batches`), `steps_per_epoch` batches to an epoch.
             val: `tf.data` batches to validate on after each epoch, or None.
+            out_dir: the run folder: history.csv, best.weights.h5 and resume.npz go there.
             callbacks: added after the trainer's own (the config's `callbacks`, an experiment
                 tracker's).
+            resume: the state of a run to continue (`ResumeState.load`): training starts at the
+                epoch after its last finished one, with its weights, optimizer and callbacks.
+            on_epoch_saved: called with the number of epochs finished, after each epoch's
+                resumable state is saved.
             class_weight: each class index's weight in the training loss, or None.
         """
+        self.compile(model, loss, metrics, optimizer)
+        own = self.callbacks(out_dir, val is not None)
+        # Last: it saves the others' state after their epoch end, restores it after their reset.
+        run_state = state.RunState(out_dir, own, resume, on_epoch_saved)
+        if resume is not None and resume.training_done(self.epochs):
+            # Stopped while writing its results: restore the last state, nothing left to train.
+            run_state.set_model(model)
+            run_state.on_train_begin()
+        else:
+            # The given callbacks after the trainer's own, so they see the logs those added
+            # (learning_rate).
+            callbacks = [*own, *callbacks, run_state]
+            initial_epoch = resume.epoch if resume else 0
+            self.fit(model, train, val, steps_per_epoch, callbacks, initial_epoch, class_weight)
+        return run_state.history
+
+    def compile(self, model, loss, metrics, optimizer) -> None:
+        """Hook: makes `model` ready to train with `loss`, `metrics` and `optimizer` (sets
+        `model.optimizer`, which the callbacks read)."""
         raise NotImplementedError
 
-    def evaluate(self, model, data) -> dict[str, float]:
-        """Loss and metrics of the trained model on the `tf.data` batches `data`."""
+    def fit(
+        self,
+        model,
+        train,
+        val,
+        steps_per_epoch: int,
+        callbacks: list,
+        initial_epoch: int,
+        class_weight: dict[int, float] | None = None,
+    ) -> None:
+        """Hook: trains epochs `initial_epoch` to `epochs` on `train`, validating on `val`,
+        calling `callbacks` where `Model.fit` calls them (their logs are the history), the
+        training loss weighted by `class_weight` (as `Model.fit`'s) when given."""
         raise NotImplementedError
 
 

@@ -18,6 +18,7 @@ from llexp.data import array_splits, batches
 from llexp.distribute import distribute
 from llexp.lazy import lazy
 from llexp.trainers.base import BaseTrainer
+from llexp.trainers.notebook import Predictions, default_metrics
 
 keras = lazy("keras")
 tf = lazy("tensorflow")
@@ -30,12 +31,16 @@ class Trainer:
     The loop only knows a loss, metrics and `(x, y)` pairs, so any model works: a classifier with
     labels, an autoencoder with `y = x`, ...
 
+    The model may be unbuilt (a `keras.Sequential` without an `Input`): it is built on the first
+    batch. A second `fit` trains on from where the first stopped and extends the same history.
+
     Args:
         model: a `keras.Model`.
         loss_function: a `keras.losses.Loss` or its name (`"sparse_categorical_crossentropy"`).
         optimizer: a `keras.optimizers.Optimizer` or its name; its learning rate may be a schedule.
         metrics: Keras metric objects (e.g. `[keras.metrics.SparseCategoricalAccuracy(name=
-            "accuracy")]`); their names are the history's keys.
+            "accuracy")]`); their names are the history's keys. None: accuracy for a
+            (sparse) categorical cross-entropy loss, nothing else for other losses.
         jit_compile: XLA-compile the steps; `"auto"` decides as `Model.fit` does (on when a GPU
             is visible and the model supports it).
         class_weight: `{class index: weight}` for the training loss, as `Model.fit`'s
@@ -51,13 +56,11 @@ class Trainer:
         self, model, loss_function, optimizer, metrics=None, jit_compile="auto", class_weight=None
     ):
         self.model = model
-        # As fit does it: each sample weighs its class's weight (1 for a class not named).
         self.class_weight = None
-        if class_weight:
-            weights = [class_weight.get(c, 1.0) for c in range(max(class_weight) + 1)]
-            self.class_weight = tf.constant(weights, tf.float32)
+        self._compiled = {}
+        self.use_class_weight(class_weight)
         self.loss_function = keras.losses.get(loss_function)
-        self.metrics = list(metrics or [])
+        self.metrics = default_metrics(self.loss_function) if metrics is None else list(metrics)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         # Compiling sets `model.optimizer`, which callbacks read (TensorBoard's learning rate,
         # ReduceLROnPlateau), wraps it in a LossScaleOptimizer under mixed_float16 exactly as fit
@@ -65,7 +68,18 @@ class Trainer:
         model.compile(optimizer=optimizer, loss=self.loss_function, jit_compile=jit_compile)
         self.optimizer = model.optimizer
         self.history: dict[str, list[float]] = {}
-        self._compiled = {}
+        self.epochs_done = 0  # by `fit`: a second call shuffles as the epochs after these
+
+    def use_class_weight(self, class_weight: dict[int, float] | None) -> None:
+        """Weighs each sample's training loss by its class's weight from now on (1 for a class
+        not named), as `Model.fit`'s `class_weight` does; None for none."""
+        weights = None
+        if class_weight:
+            weights = [class_weight.get(c, 1.0) for c in range(max(class_weight) + 1)]
+            weights = tf.constant(weights, tf.float32)
+        if weights is not None or self.class_weight is not None:
+            self._compiled.clear()  # the train step captures the weights: trace it again
+        self.class_weight = weights
 
     def compiled(self, step, spec):
         """`step` as a graph for batches of `spec`, traced once, up front, run on every replica.
@@ -79,6 +93,8 @@ class Trainer:
         """
         key = (step.__name__, spec)
         if key not in self._compiled:
+            if not self.model.built:  # e.g. Sequential([Flatten(), Dense(10)]): no Input yet
+                self.model(tf.zeros([1, *spec[0].shape[1:]], spec[0].dtype))
             if not self.optimizer.built:  # its slots exist before tracing, as in fit
                 self.optimizer.build(self.model.trainable_variables)
             strategy = tf.distribute.get_strategy()
@@ -172,19 +188,24 @@ class Trainer:
             seed: seeds the shuffling (reshuffled every epoch).
 
         Returns:
-            The history: `{"loss": [...], "<metric>": [...], "val_loss": [...], ...}` per epoch,
-            also kept in `self.history`.
+            The history of every `fit` so far: `{"loss": [...], "<metric>": [...],
+            "val_loss": [...], ...}` per epoch, also kept in `self.history`. A second call trains
+            `epochs` more epochs (shuffled as the epochs after the first call's) and extends it.
         """
         splits = array_splits(x_train, y_train, x_val, y_val)
         val = splits.batches("val", batch_size) if len(splits.val) else None
-        return self.fit_batches(
-            splits.train_batches(batch_size, seed, epochs),
+        done, before = self.epochs_done, self.history
+        self.fit_batches(
+            splits.train_batches(batch_size, seed, done + epochs, start_epoch=done),
             val,
             splits.steps_per_epoch(batch_size),
-            epochs,
+            epochs,  # callbacks and the progress bar count this call's epochs
             callbacks,
             verbose,
         )
+        self.history = {k: [*before.get(k, []), *v] for k, v in self.history.items()}
+        self.epochs_done = done + len(self.history.get("loss", [])) - len(before.get("loss", []))
+        return self.history
 
     def fit_batches(
         self,
@@ -254,8 +275,11 @@ class Trainer:
         return self.run_evaluation(batches(x, y, batch_size), keras.callbacks.CallbackList())
 
     def predict(self, x, batch_size: int = 32):
-        """The model's outputs for inputs `x`, as a NumPy array."""
-        return self.model.predict(x, batch_size=batch_size, verbose=0)
+        """The model's outputs for inputs `x`, as a NumPy array (which also answers `.numpy()`,
+        as the tensor a model call returns does)."""
+        outputs = self.model.predict(x, batch_size=batch_size, verbose=0)
+        # A model with several outputs gives a list of arrays: left as it is.
+        return outputs.view(Predictions) if hasattr(outputs, "view") else outputs
 
     def plot_history(self, path: str | Path | None = None, title: str | None = None):
         """Draws the history (one panel per quantity, training vs validation); saves it to `path`
@@ -273,39 +297,28 @@ class Trainer:
 class TapeTrainer(BaseTrainer):
     """`trainer=tape`: the same settings and callbacks as `trainer=fit`, trained by `Trainer`."""
 
-    loop: Trainer | None = None
+    loop: Trainer | None = None  # made by `compile`, for the model being trained
 
-    def train(
+    def compile(self, model, loss, metrics, optimizer) -> None:
+        self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
+
+    def fit(
         self,
         model,
-        loss,
-        metrics,
-        optimizer,
         train,
         val,
-        out_dir: Path,
         steps_per_epoch: int,
-        callbacks=(),
+        callbacks: list,
+        initial_epoch: int,
         class_weight: dict[int, float] | None = None,
-    ) -> dict:
-        self.loop = Trainer(
-            model, loss, optimizer, metrics, jit_compile=self.jit_compile, class_weight=class_weight
-        )
-        callbacks = self.callbacks(out_dir, val is not None, callbacks)
-        if self.training_done(model):  # resumed after its last epoch: nothing left to train
-            return self.full_history({})
-        history = self.loop.fit_batches(
+    ) -> None:
+        self.loop.use_class_weight(class_weight)
+        self.loop.fit_batches(
             train,
             val,
             steps_per_epoch,
             epochs=self.epochs,
             callbacks=callbacks,
             verbose=self.verbose,
-            initial_epoch=self.initial_epoch,
+            initial_epoch=initial_epoch,
         )
-        return self.full_history(history)
-
-    def evaluate(self, model, data) -> dict[str, float]:
-        if self.loop is None or self.loop.model is not model:
-            raise RuntimeError("TapeTrainer.evaluate needs the model it trained: call train first")
-        return self.loop.run_evaluation(data, keras.callbacks.CallbackList())

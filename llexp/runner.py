@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from llexp import (
     artifacts,
-    callbacks,
     evaluation,
     figures,
     galleries,
@@ -25,6 +25,7 @@ from llexp import (
     record,
     signals,
 )
+from llexp import callbacks as configured  # the config's `callbacks` and class weights
 from llexp.background import Files
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
@@ -50,6 +51,7 @@ def run(
     out_dir: Path | str,
     resume: bool = False,
     checked: Parts | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
     background: bool = False,
 ) -> RunResult:
     """Trains the configured model and writes every artifact of the run into `out_dir`.
@@ -61,6 +63,8 @@ def run(
             instead of starting over.
         checked: what `llexp.checks.check_config(cfg)` returned, when the caller checked the
             config already (the command line does, before TensorFlow starts).
+        callbacks: more Keras callbacks for the trainer (a search's `PruneTrial`); one with a
+            true `pruned` attribute after training makes the run end as `pruned`.
         background: return once the run is evaluated, saved and completed, leaving its figures
             and tables to `llexp.background`'s thread (a sweep's next job trains meanwhile);
             `llexp.background.flush()` waits for them. Ignored with an experiment tracker
@@ -92,7 +96,7 @@ def run(
             loggers.tracking(cfg, out_dir) as tracker,
         ):
             files = Files(out_dir, background and cfg.get("logger") is None)
-            result = train_and_save(cfg, out_dir, parts, tracker, resume, files)
+            result = train_and_save(cfg, out_dir, parts, tracker, resume, callbacks, files)
     except BaseException as error:
         if result is None:  # before completion: the caller marks the run failed or interrupted
             raise
@@ -106,6 +110,7 @@ def train_and_save(
     parts: Parts,
     tracker=None,
     resume: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
     files: Files | None = None,
 ) -> RunResult:
     """The body of `run`, under the run's dtype policy, reporting to `tracker`; the figures
@@ -120,7 +125,7 @@ def train_and_save(
     objective = parts.objective
     model = family.build(source.input_shape)
     instantiate(cfg.optimizer)  # Keras checks its keys before any data loads; built below
-    steering = callbacks.make(cfg, out_dir)  # the config's callbacks: made before data loads
+    steering = configured.make(cfg, out_dir)  # the config's callbacks: made before data loads
     augment = source.augment  # the layers are made now: seeded, at the run's precision
     log.debug("augmentation: %s", [type(layer).__name__ for layer in augment])
     title = f"{family.describe()} on {source.name}"
@@ -130,7 +135,7 @@ def train_and_save(
     )
 
     # From here on metrics.json says `running` with the epochs finished, until the run ends.
-    clock = start_record(cfg, out_dir, trainer, resume)
+    clock, resumed = start_record(cfg, out_dir, trainer.epochs, resume)
 
     log.info("loading dataset %s", source.name)
     data = source.splits()
@@ -149,7 +154,7 @@ def train_and_save(
         keras.utils.set_random_seed(cfg.seed)
         model = family.build(data.input_shape, preprocessing)
 
-    weights = callbacks.class_weights(trainer.class_weight, data.train.labels, data.class_names)
+    weights = configured.class_weights(trainer.class_weight, data.train.labels, data.class_names)
     if weights:
         log.info("class weights: %s", ", ".join(f"{k}={w:.3g}" for k, w in weights.items()))
 
@@ -163,7 +168,8 @@ def train_and_save(
     # The shuffling of epoch e is seeded with (seed, e); augmentation touches training batches only.
     targets = family.targets
     # A resumed run starts at the epoch after its last finished one, in the same order.
-    train = data.train_batches(batch_size, cfg.seed, trainer.epochs, targets, trainer.initial_epoch)
+    first = resumed.epoch if resumed else 0
+    train = data.train_batches(batch_size, cfg.seed, trainer.epochs, targets, first)
     val = data.batches("val", batch_size, targets) if len(data.val) else None
     with clock:  # the time of this process, added to the record's (interrupted or not)
         history = trainer.train(
@@ -175,7 +181,9 @@ def train_and_save(
             val,
             out_dir,
             steps_per_epoch,
-            callbacks=[*steering, *tracker.start(cfg, out_dir)],
+            callbacks=[*steering, *tracker.start(cfg, out_dir), *callbacks],
+            resume=resumed,
+            on_epoch_saved=clock.epoch_saved,  # the record's epochs and time, after each save
             class_weight=weights,
         )
     check_finite(history, out_dir, title)
@@ -191,6 +199,8 @@ def train_and_save(
     # Completed once the model is saved: what fails or is interrupted later (figures, the
     # tracker) is a warning on the completed run, never a reason to train it again.
     artifacts.save_model(model, out_dir)
+    # A pruned run ends like a completed one (test scores, model, figures), and says it was pruned.
+    pruned = any(getattr(callback, "pruned", False) for callback in callbacks)
     metrics = record.complete(
         out_dir,
         {
@@ -204,6 +214,7 @@ def train_and_save(
             "objective": objective,  # the metric this run returns to a sweeper
             "config": OmegaConf.to_container(cfg, resolve=True),  # the run's identity
         },
+        status=record.PRUNED if pruned else record.COMPLETED,
     )
     (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
     # The model passes happen here; the drawing and writing go to `files`: at once, or in a
@@ -239,26 +250,24 @@ def after_completion(out_dir: Path, step: str, error: BaseException) -> None:
         raise error
 
 
-def start_record(cfg: DictConfig, out_dir: Path, trainer, resume: bool) -> TrainClock:
-    """Writes the `running` record, hands the trainer its resume state (saying where it resumes
-    from) and returns the clock of this process's training time."""
+def start_record(
+    cfg: DictConfig, out_dir: Path, epochs: int, resume: bool
+) -> tuple[TrainClock, ResumeState | None]:
+    """Writes the `running` record; returns the clock of this process's training time and the
+    state to resume from (None for a fresh run, or when no epoch had finished), saying where the
+    run resumes from."""
     config = OmegaConf.to_container(cfg, resolve=True)
     started = record.start(out_dir, config, record.command(), resume)
-    trainer.resume = ResumeState.load(out_dir) if resume else None
+    resumed = ResumeState.load(out_dir) if resume else None
     if not resume:  # a fresh run in a used folder must not pick up an older run's state
         (out_dir / RESUME_FILE).unlink(missing_ok=True)
-    if resume:
-        done, epochs = trainer.initial_epoch, trainer.epochs
-        if trainer.resume is not None and trainer.resume.training_done(epochs):
-            log.info(
-                "resuming after epoch %d of %d: training had ended, writing results", done, epochs
-            )
-        else:
-            log.info("resuming from epoch %d of %d", done + 1, epochs)
-    clock = TrainClock(out_dir, started["train_seconds"])
-    trainer.on_epoch_saved = clock.epoch_saved
-    record.progress(out_dir, epoch=trainer.initial_epoch)
-    return clock
+    done = resumed.epoch if resumed else 0
+    if resumed is not None and resumed.training_done(epochs):
+        log.info("resuming after epoch %d of %d: training had ended, writing results", done, epochs)
+    elif resume:
+        log.info("resuming from epoch %d of %d", done + 1, epochs)
+    record.progress(out_dir, epoch=done)
+    return TrainClock(out_dir, started["train_seconds"]), resumed
 
 
 def is_number(value) -> bool:
