@@ -25,11 +25,13 @@ import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loa
 from llexp import background, cli_help, plugins, record, resume, signals, slurm, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
-from llexp.hydra_errors import one_line_errors, reported
+from llexp.hydra_errors import did_you_mean, one_line_errors, reported
 from llexp.record import PRUNED, identity
 from llexp.record.lock import RunLock
 
 log = logging.getLogger("llexp")
+
+COMMANDS = ("review", "resume", "stack")  # `llexp COMMAND ...`; anything else is Hydra's
 
 
 @hydra.main(version_base="1.3", config_path="pkg://llexp.conf", config_name="config")
@@ -187,6 +189,14 @@ def command(argv: list[str]) -> int:
         from llexp.stack import main as stack
 
         return stack(argv[1:], prog="llexp stack")
+    word = argv[0] if argv else ""
+    if word and word[0] not in "-+~" and "=" not in word:  # neither an override nor a flag
+        print(
+            f"llexp: error: {word}: no such command; the commands are review, resume and "
+            f"stack, anything else is key=value{did_you_mean(word, COMMANDS)}",
+            file=sys.stderr,
+        )
+        return 2
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
         plugins.check(argv)
     except LlexpError as error:

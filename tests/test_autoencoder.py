@@ -81,8 +81,8 @@ def test_sizes_not_divisible_by_two_to_the_depth_name_the_depths_that_fit(shape,
     [
         ({"filters": [8, 4], "depth": 3}, r"gives 2 blocks but model.depth=3"),
         ({"depth": 0}, "leaves nothing to compress"),
-        ({"bottleneck": [16, 0]}, "model.bottleneck=.* must be a list of positive sizes"),
-        ({"bottleneck": "big"}, "model.bottleneck=big must be a list of positive sizes"),
+        ({"bottleneck": [16, 0]}, "model.bottleneck=.* must be a list of whole sizes >= 1"),
+        ({"bottleneck": "big"}, "model.bottleneck='big' must be a list of whole sizes >= 1"),
         ({"loss": "msq"}, "model.loss=msq is not a Keras loss; did you mean mse\\?"),
         (
             {"last_activation": "sigmoidd"},

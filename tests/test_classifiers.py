@@ -147,9 +147,9 @@ def test_pretrained_refuses_images_with_other_channel_counts():
 @pytest.mark.parametrize(
     "family, message",
     [
-        (lambda: MLP(num_classes=2, hidden="wide"), "model.hidden=wide must be a list"),
-        (lambda: MLP(num_classes=2, dropout=1.0), r"model.dropout=1.0 must be a number in"),
-        (lambda: VGG16(num_classes=2, depth=6), "model.depth=6: VGG-16 has 5 blocks"),
+        (lambda: MLP(num_classes=2, hidden="wide"), "model.hidden='wide' must be a list"),
+        (lambda: MLP(num_classes=2, dropout=1.0), r"model.dropout=1 must be a number in \[0, 1\)"),
+        (lambda: VGG16(num_classes=2, depth=6), "model.depth=6 must be a whole number from 1 to 5"),
         (lambda: VGG16(num_classes=2, activation="relux"), "model.activation=relux is not"),
     ],
 )

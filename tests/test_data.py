@@ -185,7 +185,8 @@ def test_cached_arrays_are_still_checked_against_each_jobs_config(npz_file):
     "key, value, message",
     [
         ("val_split", 2.5, r"dataset.val_split=2.5 must be a fraction in \(0, 1\) or a whole"),
-        ("val_split", -3, "dataset.val_split=-3 must not be negative"),
+        ("val_split", -3, r"dataset.val_split=-3 must be a fraction in \(0, 1\) or a whole"),
+        ("val_split", 1.0, r"dataset.val_split=1.0 must be a fraction in \(0, 1\) or a whole"),
         ("subset", "abc", "dataset.subset='abc' must be a fraction"),
     ],
 )

@@ -12,6 +12,7 @@ import sys
 import keras
 import pytest
 
+from llexp.checks import OPTIMIZERS
 from llexp.errors import LlexpError
 from llexp.models.base import ACTIVATIONS, APPLICATIONS, LOSSES, keras_loss
 
@@ -72,10 +73,12 @@ MISTAKES = [
     (["dataset=digits", "optimizer.learning_rate=-1"], "optimizer.learning_rate=-1"),
     (["dataset=digits", "objective=val_acc"], "objective=val_acc is not a metric"),
     (["dataset=digits", "trainer.monitor=val_acc"], "trainer.monitor=val_acc"),
-    (["dataset=digits", "+model.foo=1"], "unexpected keyword argument 'foo'"),
-    (["dataset.name=mnits"], "dataset.name=mnits is not an image dataset of keras.datasets"),
+    (["dataset=digits", "+model.foo=1"], "model.foo: no such key"),
+    (["dataset.name=mnits"], "dataset.name='mnits' must be one of mnist, fashion_mnist"),
     (["dataset=digits", "trainer.epochs=0"], "trainer.epochs=0"),
     (["dataset=digits", "schedule=cosine", "schedule.decay_epochs=0"], "decay_epochs"),
+    (["dataset=digits", "optimizer._target_=keras.optimizers.Adamm"], "did you mean Adam?"),
+    (["dataset=digits", "model._target_=llexp.models.LeNett"], "did you mean llexp.models.LeNet?"),
 ]
 
 
@@ -92,6 +95,14 @@ def test_the_names_llexp_knows_are_those_of_the_installed_keras():
     assert ACTIVATIONS == public - {"get", "serialize", "deserialize"}
     functions = {n for n in dir(keras.applications) if n[:1].isupper()}
     assert APPLICATIONS == {n for n in functions if callable(getattr(keras.applications, n))}
+    optimizers = {
+        n
+        for n in dir(keras.optimizers)
+        if isinstance(getattr(keras.optimizers, n), type)
+        and issubclass(getattr(keras.optimizers, n), keras.optimizers.Optimizer)
+    }
+    # Not optimizers of their own: the base class and wrappers of another optimizer.
+    assert OPTIMIZERS == optimizers - {"Optimizer", "LossScaleOptimizer", "MultiOptimizer"}
     for name in LOSSES:
         assert isinstance(keras_loss("model.loss", name), keras.losses.Loss), name
     for name in set(dir(keras.losses)) - LOSSES - {"Loss"}:
@@ -146,7 +157,7 @@ def test_help_is_hydras_text_without_tensorflow():
     assert wrong.returncode == 2
     assert wrong.stderr.strip().splitlines() == [
         "Error: model=vgg: no such option; choose one of autoencoder, encoder_classifier, "
-        "lenet, mlp, pretrained, vgg16; did you mean vgg16?"
+        "lenet, mlp, pretrained, stacked_autoencoder, vgg16; did you mean vgg16?"
     ]
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from llexp.data.base import Source
 from llexp.data.checks import (
+    channels_first,
     check_image_shapes,
     check_lengths,
     check_size,
@@ -180,6 +181,8 @@ class NpzDataset(Source):
         check_lengths(f"dataset.path={path}", {k: shapes[k][0] for k in self.KEYS})
         check_image_shapes(f"dataset.path={path}", shapes["x_train"], shapes["x_test"])
         shape = shapes["x_train"][1:]
+        if channels_first(shapes["x_train"]):  # (N, C, H, W): decoded() moves the channels
+            shape = (*shape[1:], shape[0])
         self.input_shape = tuple(shape) + (1,) if len(shape) == 2 else tuple(shape)
         if image_shape is not None and tuple(image_shape) != self.input_shape:
             raise LlexpError(

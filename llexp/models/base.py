@@ -165,6 +165,11 @@ class ImageModel:
                 f"so the largest depth that fits is {deepest}; use model.depth<={deepest}"
             )
 
+    def size(self, input_shape) -> tuple[int, int] | None:
+        """(weights, numbers in the largest layer output per image), estimated without Keras,
+        or None when the family cannot tell (`llexp.memory` checks it fits)."""
+        return None
+
     def describe(self) -> str:
         """Short name with the key hyperparameters, for figure titles and logs."""
         return f"{self.name} depth={self.depth} width={getattr(self, 'width', '?')}"
