@@ -22,7 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import background, cli_help, plugins, record, resume, signals, slurm, sweep
+from llexp import background, cli_help, compat, plugins, record, resume, signals, slurm, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import did_you_mean, one_line_errors, reported
@@ -111,7 +111,7 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
         # figures and tables are written (`llexp.background`; flushed before the command ends).
         launcher = str(hydra_cfg.launcher.get("_target_", "")) if multirun else ""
         in_background = launcher.endswith("BasicLauncher")
-        with sweep.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
+        with compat.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
             result = run(
                 cfg,
                 out_dir,
@@ -161,6 +161,8 @@ def main() -> int:
     """Console script `llexp`: `llexp review ...` reviews run folders, `llexp resume ...` resumes
     one, anything else runs Hydra (after checking that the launcher and sweeper it names are
     installed). Every job records this command line (`record.command`)."""
+    if not llexp.TF_LOG_LEVEL_SET_BY_USER:  # else the user asked for TensorFlow's messages
+        compat.QuietTensorFlowImport.install()
     previous = os.environ.get(record.COMMAND_ENV)
     os.environ[record.COMMAND_ENV] = shlex.join(["llexp", *sys.argv[1:]])
     try:

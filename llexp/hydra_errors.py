@@ -1,14 +1,13 @@
 """Hydra's own errors (an unknown option, a misspelt key, a bad override) as one line + exit 2.
 
-Hydra reports a config it cannot compose itself, in `hydra._internal.utils.run_and_report`, with
-a message of several lines and exit status 1, like a crash. `one_line_errors` wraps that function
+Hydra reports a config it cannot compose itself with a message of several lines and exit status
+1, like a crash. `one_line_errors` wraps what Hydra runs (`llexp.compat.hydra_error_reporting`)
 so that these mistakes of the user end as llexp's do: one line saying what is wrong and what to
 type instead ("did you mean"), exit status 2. Anything else still goes to Hydra's reporting.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import logging
 import re
@@ -18,6 +17,7 @@ import traceback
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf.errors import ValidationError
 
+from llexp import compat
 from llexp.errors import LlexpError
 from llexp.schema.keys import expected
 
@@ -107,18 +107,6 @@ def before_the_job(error: OSError) -> bool:
     )
 
 
-@contextlib.contextmanager
 def one_line_errors():
     """While active, Hydra's composition errors end with one line on stderr and exit status 2."""
-    from hydra._internal import utils
-
-    original = utils.run_and_report
-
-    def run_and_report(func):
-        return original(lambda: reported(func))
-
-    utils.run_and_report = run_and_report
-    try:
-        yield
-    finally:
-        utils.run_and_report = original
+    return compat.hydra_error_reporting(reported)

@@ -7,7 +7,7 @@ import pytest
 from llexp import background
 from llexp.background import Files
 
-from conftest import TINY, run_llexp
+from helpers import TINY, run_llexp
 
 
 def write(path, text):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from omegaconf import OmegaConf
 
 from llexp.api import compose
 
-from conftest import TINY, write_image_folder, write_npz
+from helpers import NO_LOGGING, TINY, run_main, write_image_folder, write_npz
 
 TABLE = Path(__file__).parent.parent / "docs" / "bad_inputs.md"
 ROW = re.compile(r"^\| *(\d+) *\| *([^|]+?) *\| *`([^`]*)` *\| *(\d+) *\| *`([^`]+)` *\|$")
@@ -174,22 +173,6 @@ def expand(arguments: str, tmp: Path) -> list[str]:
 # In-process, Hydra must not reconfigure logging: its dictConfig closes every handler made so
 # far, and absl's (made when TensorFlow loaded) then closes pytest's captured stderr. The log
 # lines are read from pytest's log capture instead.
-NO_LOGGING = ["hydra/job_logging=none", "hydra/hydra_logging=none"]
-
-
-def run_main(argv: list[str]) -> int:
-    from llexp.__main__ import main
-
-    old = sys.argv
-    sys.argv = ["llexp", *argv]
-    try:
-        return main()
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 1
-    finally:
-        sys.argv = old
-
-
 def test_the_table_has_at_least_40_rows_numbered_in_order():
     numbers = [int(row[0]) for row in table_rows()]
     assert len(numbers) >= 40

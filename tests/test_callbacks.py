@@ -10,7 +10,7 @@ from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.runner import run
 
-from conftest import TINY
+from helpers import TINY
 
 TRAINERS = ["fit", "tape"]
 

@@ -28,7 +28,7 @@ def test_defaults_are_those_the_docs_promise():
 
 @pytest.mark.parametrize("option", options("dataset"))
 def test_every_dataset_composes_and_describes_itself(option, npz_file, autoencoder_run, tmp_path):
-    from conftest import write_image_folder
+    from helpers import write_image_folder
 
     # The options that read a file, a folder or a run folder are given one.
     extra = {

@@ -10,7 +10,7 @@ from llexp.api import compose
 from llexp.data import FolderDataset, NpzDataset
 from llexp.errors import instantiate
 
-from conftest import write_image_folder, write_npz
+from helpers import write_image_folder, write_npz
 
 
 def npz(path, **changes):

@@ -10,7 +10,7 @@ import pytest
 
 from llexp.runner import run
 
-from conftest import TINY, assert_drawn, write_image_folder
+from helpers import TINY, assert_drawn, write_image_folder
 
 TRAINERS = ["fit", "tape"]
 AE = ["model=autoencoder", "model.width=4", "model.depth=1", "model.visualization_size=2"]

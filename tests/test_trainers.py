@@ -19,7 +19,7 @@ def both(tmp_path_factory):
     """One tiny two-epoch run per trainer, same config and seed."""
     from llexp.api import compose
 
-    from conftest import TINY
+    from helpers import TINY
 
     runs = {}
     for name in TRAINERS:
@@ -57,6 +57,7 @@ def test_tape_run_reloads_from_its_folder(both):
     np.testing.assert_allclose(load_model(out).predict(x, verbose=0), result.model.predict(x))
 
 
+@pytest.mark.slow
 def test_both_trainers_learn_digits_to_close_accuracies(tiny_cfg, tmp_path):
     accuracy = {}
     for name in TRAINERS:
@@ -198,9 +199,8 @@ def test_mistakes_fail_in_one_line_before_any_data_loads(
 
 @pytest.mark.slow
 def test_command_line_tape_run_writes_the_same_folder_as_fit(tmp_path):
-    from test_cli import llexp
-
-    from conftest import TINY
+    from helpers import TINY
+    from helpers import run_llexp as llexp
 
     folders = {}
     for name in TRAINERS:

@@ -228,3 +228,19 @@ def keras_loss(key: str, name: str) -> keras.losses.Loss:
             f"or a keras.losses class name ({error})"
         ) from error
     return found
+
+
+def unreduced(loss):
+    """`loss` giving its values per sample (or per pixel) instead of their mean over the batch.
+
+    Inside a `tf.distribute` strategy (trainer.strategy=mirrored) a Keras loss divides the mean
+    it returns by the number of replicas, expecting the replicas' values to be summed; with
+    `reduction="none"` it returns the values as they are, and the caller averages what it holds.
+    A function (a loss given by name to the Python API) returns them already.
+    """
+    if not isinstance(loss, keras.losses.Loss):
+        return loss
+    try:
+        return type(loss).from_config({**loss.get_config(), "reduction": "none"})
+    except (TypeError, ValueError):  # a loss of the user's that takes no `reduction`
+        return loss.call  # its values before reduction, as every Loss subclass computes them

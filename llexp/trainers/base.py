@@ -102,7 +102,7 @@ class BaseTrainer:
         ]
         if self.early_stopping:
             callbacks.append(
-                keras.callbacks.EarlyStopping(
+                state.EarlyStopping(  # llexp's own: its state is resumed with the run
                     monitor=monitor,
                     patience=self.patience,
                     restore_best_weights=self.restore_best,
