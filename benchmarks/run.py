@@ -4,8 +4,9 @@
     python benchmarks/run.py --quick    # fewer repeats, jobs and epochs: about 4 minutes
 
 Ratios are of medians of repeats taken in this one run on this machine, the commands taking turns
-so that a load spike on a shared machine hits all of them. Writes benchmarks/report.md (--out).
-Not part of the unit tests.
+so that a load spike on a shared machine hits all of them. Writes the report to a file in the
+system's temporary folder and prints it; `--report PATH` writes it there instead (the report kept
+in the repository: `--report benchmarks/report.md`). Not part of the unit tests.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -145,7 +147,15 @@ def report(r: dict) -> str:
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, jobs and epochs")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "report.md")
+    parser.add_argument(
+        "--report",
+        "--out",
+        dest="out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "llexp-benchmark-report.md",
+        help="where to write the report (default: %(default)s; the repository's own report is "
+        "benchmarks/report.md)",
+    )
     args = parser.parse_args(argv)
     q = args.quick
     started, load = time.perf_counter(), os.getloadavg()[0]
@@ -179,8 +189,10 @@ def main(argv: list[str] | None = None) -> Path:
     r["machine"] = machine()
     r["load"] = f"{load:.1f} / {os.getloadavg()[0]:.1f}"
     r["minutes"] = (time.perf_counter() - started) / 60
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report(r))
     print(args.out.read_text())
+    print(f"report written to {args.out}")
     return args.out
 
 

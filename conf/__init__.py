@@ -8,6 +8,7 @@ llexp's Optuna sweeper (`hydra/sweeper=optuna`), which an editable install hides
 from omegaconf import OmegaConf
 
 from hydra_plugins.llexp_optuna_sweeper import register
+from llexp import schema
 
 
 def cifar100_classes(label_mode: str) -> int | None:
@@ -30,3 +31,4 @@ def folder_classes(path) -> int | None:
 OmegaConf.register_new_resolver("llexp.cifar100_classes", cifar100_classes, replace=True)
 OmegaConf.register_new_resolver("llexp.folder_classes", folder_classes, replace=True)
 register()
+schema.store()  # the schemas the YAML files name in their defaults lists (llexp/schema/)

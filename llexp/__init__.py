@@ -6,8 +6,10 @@ Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_m
 
 import os
 
-# Quiet TensorFlow's C++ warnings unless the user set a level. (TF 2.21 still prints a few lines
-# before its logging starts, e.g. about oneDNN and CUDA; no setting silences those.)
+# Quiet TensorFlow's C++ informational and warning messages unless the user set a level. (TF still
+# prints a few lines before its logging starts, about oneDNN and CUDA, whatever the level: the
+# command line drops those too, with `llexp.compat.QuietTensorFlowImport`.)
+TF_LOG_LEVEL_SET_BY_USER = "TF_CPP_MIN_LOG_LEVEL" in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"

@@ -21,14 +21,16 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import cli_help, plugins, record, resume, signals, slurm, sweep
+from llexp import cli_help, compat, plugins, record, resume, signals, slurm, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
-from llexp.hydra_errors import one_line_errors, reported
+from llexp.hydra_errors import did_you_mean, one_line_errors, reported
 from llexp.record import PRUNED, identity
 from llexp.record.lock import RunLock
 
 log = logging.getLogger("llexp")
+
+COMMANDS = ("review", "resume", "stack")  # `llexp COMMAND ...`; anything else is Hydra's
 
 
 @hydra.main(version_base="1.3", config_path="pkg://llexp.conf", config_name="config")
@@ -103,7 +105,7 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
             from llexp.search.pruning import PruneTrial
 
             pruning.append(PruneTrial(trial, parts.objective))
-        with sweep.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
+        with compat.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
             result = run(cfg, out_dir, resume=resuming, checked=parts, callbacks=pruning)
         if result.metrics["status"] == PRUNED:
             study.tell_pruned(trial)
@@ -146,6 +148,8 @@ def main() -> int:
     """Console script `llexp`: `llexp review ...` reviews run folders, `llexp resume ...` resumes
     one, anything else runs Hydra (after checking that the launcher and sweeper it names are
     installed). Every job records this command line (`record.command`)."""
+    if not llexp.TF_LOG_LEVEL_SET_BY_USER:  # else the user asked for TensorFlow's messages
+        compat.QuietTensorFlowImport.install()
     previous = os.environ.get(record.COMMAND_ENV)
     os.environ[record.COMMAND_ENV] = shlex.join(["llexp", *sys.argv[1:]])
     try:
@@ -170,6 +174,14 @@ def command(argv: list[str]) -> int:
         from llexp.stack import main as stack
 
         return stack(argv[1:], prog="llexp stack")
+    word = argv[0] if argv else ""
+    if word and word[0] not in "-+~" and "=" not in word:  # neither an override nor a flag
+        print(
+            f"llexp: error: {word}: no such command; the commands are review, resume and "
+            f"stack, anything else is key=value{did_you_mean(word, COMMANDS)}",
+            file=sys.stderr,
+        )
+        return 2
     try:  # before Hydra's "Could not find 'hydra/launcher/joblib'": name the extra to install
         plugins.check(argv)
     except LlexpError as error:

@@ -1,46 +1,30 @@
 """Checks of the whole config, run before anything is built and before TensorFlow starts.
 
-`check_config` makes the config's parts: each checks its own keys when instantiated (data source,
-model family, trainer, schedule), and none of them imports TensorFlow to do it (`llexp.lazy`), so
-the command line reports a mistake in a fraction of the time `import tensorflow` takes. Then what
-no single part can check: the depth rule (the model's depth against the dataset's image size), the
-objective and monitored metric against the model's metrics, the optimizer's knobs (which Keras
-accepts silently even when they make no sense: `learning_rate=-0.1` trains to garbage and
-"completes"), and the top-level keys.
+Hydra has already checked each key's type against the schema (`llexp.schema`) while composing.
+`check_config` then checks each key's range and each group's relations (the schema again), makes
+the config's parts (data source, model family, trainer, schedule; none imports TensorFlow to do
+it, `llexp.lazy`, so a mistake is reported in a fraction of the time `import tensorflow` takes),
+and checks here what needs two parts at once: the depth rule (the model's depth against the
+dataset's image size), the objective and monitored metric against the model's metrics, the
+memory the model's weights and activations need.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from llexp import loggers
-from llexp.errors import LlexpError, instantiate, whole
+from llexp import loggers, memory, schema
+from llexp.errors import LlexpError, instantiate
 
-# Optimizer keys llexp's optimizer configs use: (lowest, highest, lowest allowed, highest
-# allowed, allows null). Keys not listed are left to Keras.
-OPTIMIZER_RANGES = {
-    "learning_rate": (0.0, math.inf, False, False, False),
-    "momentum": (0.0, 1.0, True, False, False),
-    "beta_1": (0.0, 1.0, True, False, False),
-    "beta_2": (0.0, 1.0, True, False, False),
-    "rho": (0.0, 1.0, True, False, False),
-    "epsilon": (0.0, math.inf, False, False, False),
-    "weight_decay": (0.0, math.inf, True, False, True),
-    "clipnorm": (0.0, math.inf, False, False, True),
-    "clipvalue": (0.0, math.inf, False, False, True),
-    "global_clipnorm": (0.0, math.inf, False, False, True),
-}
-
-# Switches, wherever they appear in the config: Python would take "maybe" or "no" as true.
-BOOLEAN_KEYS = {
-    "nesterov", "amsgrad", "centered", "early_stopping", "restore_best", "checkpoint_best",
-    "tensorboard", "batch_norm", "staircase", "skip_completed", "deterministic",
-    "gpu_memory_growth", "one_gpu_per_job", "output_batch_norm", "head_batch_norm",
-}  # fmt: skip
+# keras.optimizers' classes as of Keras 3.15 (tests/test_startup.py compares them with the
+# installed Keras's): a misspelt optimizer `_target_` ends before TensorFlow starts.
+OPTIMIZERS = frozenset(
+    "Adadelta Adafactor Adagrad Adam AdamW Adamax Ftrl Lamb Lion Muon Nadam RMSprop SGD "
+    "ScheduleFreeAdamW".split()
+)
 
 
 @dataclass
@@ -65,9 +49,8 @@ def check_config(cfg: DictConfig) -> Parts:
         >>> parts.family.depth
         2
     """
-    whole("seed", cfg.seed, 0)
-    check_switches(cfg)
-    check_optimizer(cfg.optimizer)
+    schema.check(cfg)  # each key's type, range and choices; each group's own relations
+    check_optimizer_target(cfg.optimizer)
     loggers.make(cfg)  # the tracker's package is installed (logger=tensorboard: before trainer's)
     source = instantiate(cfg.dataset)
     family = instantiate(cfg.model)
@@ -79,7 +62,9 @@ def check_config(cfg: DictConfig) -> Parts:
             "(model=autoencoder)"
         )
     family.check(source.input_shape)  # the depth rule, from the image size the config gives
+    source.every_class = family.needs_labels  # a class without images: only a classifier's
     trainer = instantiate(cfg.trainer)
+    memory.check_memory(family, source.input_shape, trainer.batch_size)
     schedule = instantiate(cfg.schedule)
     objective = check_objective(cfg.get("objective") or family.objective, family, trainer)
     return Parts(source, family, trainer, schedule, objective)
@@ -99,34 +84,20 @@ def check_objective(objective: str, family, trainer) -> str:
     return objective
 
 
-def check_switches(node: DictConfig, prefix: str = "") -> None:
-    """Every key of `BOOLEAN_KEYS`, at any depth, is true or false."""
-    for key in node.keys():
-        if OmegaConf.is_missing(node, key):  # a `???` key: its owner names it in one line
-            continue
-        value = node[key]
-        if isinstance(value, DictConfig):
-            check_switches(value, f"{prefix}{key}.")
-        elif key in BOOLEAN_KEYS and not isinstance(value, bool):
-            raise LlexpError(f"{prefix}{key}={value!r} must be true or false")
+def check_optimizer_target(optimizer: DictConfig) -> None:
+    """A `keras.optimizers.X` target names one of Keras's optimizers (without importing Keras
+    when the installed one is the version the list was read from)."""
+    from llexp.models.base import known_name
 
+    module, _, name = str(optimizer.get("_target_")).rpartition(".")
+    if module == "keras.optimizers":
 
-def check_optimizer(optimizer: DictConfig) -> None:
-    """Every numeric optimizer knob in its range (`OPTIMIZER_RANGES`)."""
-    for key, (low, high, low_ok, high_ok, nullable) in OPTIMIZER_RANGES.items():
-        if key not in optimizer:
-            continue
-        value = optimizer[key]
-        if value is None and nullable:
-            continue
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        inside = (
-            number
-            and math.isfinite(value)
-            and (low < value or (low_ok and value == low))
-            and (value < high or (high_ok and value == high))
-        )
-        if not inside:
-            bound = f"{'[' if low_ok else '('}{low:g}, {high:g}{']' if high_ok else ')'}"
-            null = " or null" if nullable else ""
-            raise LlexpError(f"optimizer.{key}={value!r} must be a number in {bound}{null}")
+        def in_keras(value) -> bool:
+            import keras
+
+            return hasattr(keras.optimizers, value)
+
+        try:
+            known_name("optimizer._target_", name, OPTIMIZERS, "a keras.optimizers class", in_keras)
+        except LlexpError as error:  # name the whole target, as the user wrote it
+            raise LlexpError(str(error).replace(f"={name}", f"={module}.{name}", 1)) from None

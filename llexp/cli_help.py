@@ -10,6 +10,7 @@ shows; any other Hydra flag next to `--help` goes to Hydra's own help.
 from __future__ import annotations
 
 import string
+from importlib import resources
 
 HELP_FLAGS = ("--help", "-h")
 
@@ -23,29 +24,32 @@ def wants_fast_help(args: list[str]) -> bool:
 def help_text(overrides: list[str]) -> str:
     """The text Hydra's `--help` prints for these overrides."""
     from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf, open_dict
 
     with initialize_config_module(config_module="llexp.conf", version_base="1.3"):
         cfg = compose("config", overrides=overrides, return_hydra_config=True)
-        loader = GlobalHydra.instance().config_loader()
         template = cfg.hydra.help.template
         with open_dict(cfg):
             del cfg["hydra"]
         return string.Template(template).substitute(
-            APP_CONFIG_GROUPS=config_groups(loader),
+            APP_CONFIG_GROUPS=config_groups(),
             CONFIG=OmegaConf.to_yaml(cfg),
             FLAGS_HELP="(python -m llexp --hydra-help lists Hydra's flags)",
             HYDRA_CONFIG_GROUPS="(python -m llexp --hydra-help lists them)",
         )
 
 
-def config_groups(loader) -> str:
-    """`group: option, option` lines for the top-level groups other than `hydra`, as Hydra's
-    `$APP_CONFIG_GROUPS`."""
+def config_groups() -> str:
+    """`group: option, option` lines for llexp's config groups (the folders of `llexp.conf`), as
+    Hydra's `$APP_CONFIG_GROUPS` lists them; `hydra` (Hydra's own groups) is left out."""
+    conf = resources.files("llexp.conf")
     lines = []
-    for group in sorted(loader.list_groups("")):
-        options = loader.get_group_options(group) if group != "hydra" else []
+    for group in sorted(conf.iterdir(), key=lambda entry: entry.name):
+        if not group.is_dir() or group.name in ("hydra", "__pycache__"):
+            continue
+        options = sorted(
+            f.name.removesuffix(".yaml") for f in group.iterdir() if f.name.endswith(".yaml")
+        )
         if options:
-            lines.append(f"{group}: {', '.join(sorted(options))}\n")
+            lines.append(f"{group.name}: {', '.join(options)}\n")
     return "".join(lines)

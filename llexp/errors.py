@@ -40,18 +40,56 @@ def instantiate(node, **kwargs):
     """
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate as hydra_instantiate
-    from omegaconf.errors import MissingMandatoryValue
+    from omegaconf import OmegaConf
+    from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
 
     try:
         return hydra_instantiate(node, **kwargs)
     except MissingMandatoryValue as error:
         raise LlexpError(f"{error.full_key} is required: pass {error.full_key}=VALUE") from None
+    except InterpolationResolutionError as error:  # ${dataset.num_classes} of codes, say
+        raw = OmegaConf.to_container(node, resolve=False)
+        key = next((k for k in raw if not resolves(node, k)), "?")
+        raise LlexpError(
+            f"{node._key()}.{key}={raw.get(key, '')} cannot be resolved ({first_line(error)}); "
+            "set it yourself"
+        ) from None
     except InstantiationException as error:
         cause = error.__cause__
         if isinstance(cause, LlexpError):
             raise cause from None
+        if isinstance(cause, ImportError) or "Error locating target" in str(error):
+            raise LlexpError(target_error(node)) from None
         # +model.foo=1 (an argument the target lacks), optimizer.learning_rate=abc, a momentum
         # Keras refuses: the target says what is wrong, in its words.
         if isinstance(cause, (TypeError, ValueError)):
             raise LlexpError(f"{node.get('_target_')}: {first_line(cause)}") from None
         raise
+
+
+def target_error(node) -> str:
+    """One line for a `_target_` that names no class: which part exists, and the closest name."""
+    import difflib
+    import importlib
+
+    target = str(node.get("_target_"))
+    key = getattr(node, "_key", lambda: None)() or "?"
+    module_name, _, name = target.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return f"{key}._target_={target}: there is no module {module_name}; check the spelling"
+    close = difflib.get_close_matches(name, [n for n in dir(module) if not n.startswith("_")], 1)
+    hint = f"; did you mean {module_name}.{close[0]}?" if close else ""
+    return f"{key}._target_={target}: {module_name} has no {name}{hint}"
+
+
+def resolves(node, key) -> bool:
+    """Whether `node[key]` resolves (an interpolation may name a key that is not there)."""
+    from omegaconf.errors import InterpolationResolutionError
+
+    try:
+        node[key]
+    except InterpolationResolutionError:
+        return False
+    return True

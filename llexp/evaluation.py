@@ -28,25 +28,23 @@ def scores(loss, metrics: list, batches, outputs: np.ndarray) -> dict[str, float
     examples in the same order), as `model.evaluate` reports them: the loss averaged over
     examples, each metric over the whole set. No model call: the run's one prediction pass over
     the test set serves these and the figures."""
-    import tensorflow as tf
+    from llexp.models.base import unreduced
 
-    # Inside a tf.distribute scope (trainer.strategy=mirrored) a Keras loss divides its value by
-    # the number of replicas, expecting the replicas' values to be summed; this loop sees each
-    # whole batch on its own, so it multiplies that division back out.
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    total, count = 0.0, 0
+    values = unreduced(loss)  # per sample: no division by the replicas of a strategy
+    total, elements, count = 0.0, 0, 0
     for metric in metrics:
         metric.reset_state()
     for _, targets in batches.as_numpy_iterator():
         n = len(targets)
         predicted = outputs[count : count + n]
-        total += float(loss(targets, predicted)) * n * replicas
+        batch = np.asarray(values(targets, predicted), dtype="float64")
+        total, elements = total + float(batch.sum()), elements + batch.size
         for metric in metrics:
             metric.update_state(targets, predicted)
         count += n
     if count != len(outputs):
         raise ValueError(f"{len(outputs)} outputs for {count} targets")
-    return {"loss": total / count, **{m.name: float(m.result()) for m in metrics}}
+    return {"loss": total / elements, **{m.name: float(m.result()) for m in metrics}}
 
 
 def classification(probs: np.ndarray, labels: np.ndarray, class_names, out_dir: Path) -> dict:

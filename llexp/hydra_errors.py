@@ -1,21 +1,25 @@
 """Hydra's own errors (an unknown option, a misspelt key, a bad override) as one line + exit 2.
 
-Hydra reports a config it cannot compose itself, in `hydra._internal.utils.run_and_report`, with
-a message of several lines and exit status 1, like a crash. `one_line_errors` wraps that function
+Hydra reports a config it cannot compose itself with a message of several lines and exit status
+1, like a crash. `one_line_errors` wraps what Hydra runs (`llexp.compat.hydra_error_reporting`)
 so that these mistakes of the user end as llexp's do: one line saying what is wrong and what to
 type instead ("did you mean"), exit status 2. Anything else still goes to Hydra's reporting.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import logging
+import re
 import sys
+import traceback
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from omegaconf.errors import ValidationError
 
+from llexp import compat
 from llexp.errors import LlexpError
+from llexp.schema.keys import expected
 
 log = logging.getLogger("llexp")
 
@@ -42,6 +46,8 @@ def one_line(error: BaseException) -> str | None:
         return f"cannot parse the command line: {str(error).splitlines()[0]}"
     if isinstance(error, ConfigCompositionException):
         cause = error.__cause__
+        if isinstance(cause, ValidationError) and cause.full_key:
+            return wrong_type(error, cause)
         full_key = getattr(cause, "full_key", None)
         parent = getattr(cause, "parent_node", None)
         if full_key and parent is not None and hasattr(parent, "keys"):
@@ -50,11 +56,20 @@ def one_line(error: BaseException) -> str | None:
             hint = hint.replace("mean ", f"mean {prefix}.") if prefix and hint else hint
             return (
                 f"{full_key}: no such key{hint} "
-                f"(python -m llexp --cfg job lists them; +{full_key}=VALUE adds a new one)"
+                f"(python -m llexp --cfg job lists them; no part of llexp reads another)"
             )
         first = str(error).splitlines()[0]
         return f"{first} {str(cause).splitlines()[0]}" if cause is not None else first
     return None
+
+
+def wrong_type(error: ConfigCompositionException, cause: ValidationError) -> str:
+    """`KEY='VALUE' must be WHAT`: a value the key's schema type refuses (`epochs=abc`)."""
+    value = re.search(r"override \S+?=(.*)$", str(error).splitlines()[0])
+    if value is None:  # a YAML file's value (a preset): OmegaConf's message names it
+        value = re.search(r"Value '(.*?)'", cause.msg or "")
+    shown = f"={value.group(1)!r}" if value else ""
+    return f"{cause.full_key}{shown} must be {expected(cause.object_type, str(cause.key))}"
 
 
 def reported(func):
@@ -72,20 +87,26 @@ def reported(func):
             raise
         print(f"Error: {line}", file=sys.stderr)
         raise SystemExit(2) from None
+    except OSError as error:
+        if not before_the_job(error):
+            raise
+        print(
+            f"Error: cannot write the run folder {error.filename} ({error.strerror}); "
+            "pass hydra.run.dir=FOLDER (or hydra.sweep.dir=FOLDER) where you can write",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
 
 
-@contextlib.contextmanager
+def before_the_job(error: OSError) -> bool:
+    """Whether Hydra raised `error` while making the run folder, before llexp's job started (a
+    file error inside the job is the job's, reported there)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return error.filename is not None and not any(
+        frame.name == "app" and frame.filename.endswith("__main__.py") for frame in frames
+    )
+
+
 def one_line_errors():
     """While active, Hydra's composition errors end with one line on stderr and exit status 2."""
-    from hydra._internal import utils
-
-    original = utils.run_and_report
-
-    def run_and_report(func):
-        return original(lambda: reported(func))
-
-    utils.run_and_report = run_and_report
-    try:
-        yield
-    finally:
-        utils.run_and_report = original
+    return compat.hydra_error_reporting(reported)

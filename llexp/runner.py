@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, evaluation, figures, loggers, record, signals
+from llexp import artifacts, compat, evaluation, figures, loggers, record, signals
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
 from llexp.distribute import distribution, replicas
@@ -64,17 +64,16 @@ def run(
     out_dir = Path(out_dir)
     if not resume:  # a run already in the folder is kept aside, never overwritten
         identity.prepare(cfg, out_dir, skip_completed=False)
-    if cfg.get("deterministic"):
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()  # for the whole process, as TF has it
     # The model is built and trained under the configured precision; the global Keras policy is
     # restored afterwards, so the next run in this process starts from float32 again.
     # The experiment tracker (logger=...) closes its run at the end, as failed if the run raises.
     # Under trainer.strategy=mirrored the model, optimizer and metrics are made on every device.
     result = None
     try:
+        # Deterministic ops (deterministic=true) are a process-wide switch in TensorFlow: off
+        # again when the run ends, so the next job of a sweep gets the ops it asked for.
         with (
+            compat.op_determinism(bool(cfg.get("deterministic"))),
             dtype_policy(cfg.precision),
             distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
             loggers.tracking(cfg, out_dir) as tracker,

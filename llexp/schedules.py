@@ -8,16 +8,10 @@ trainer (Keras `fit` or the tape loop) follows it in exactly the same way, step 
 
 from __future__ import annotations
 
-from llexp.errors import LlexpError
+from llexp import schema
 from llexp.lazy import lazy
 
 keras = lazy("keras")
-
-
-def positive(key: str, value: float) -> float:
-    if value is None or value <= 0:
-        raise LlexpError(f"schedule.{key}={value} must be positive")
-    return value
 
 
 class Constant:
@@ -40,10 +34,8 @@ class Cosine:
     name = "cosine"
 
     def __init__(self, decay_epochs: float, alpha: float = 0.0):
-        self.decay_epochs = positive("decay_epochs", decay_epochs)
-        if not 0.0 <= alpha <= 1.0:
-            raise LlexpError(f"schedule.alpha={alpha} must be in [0, 1]")
-        self.alpha = alpha
+        schema.check_arguments(schema.train.Cosine, "schedule.", locals())
+        self.decay_epochs, self.alpha = decay_epochs, alpha
 
     def __call__(self, learning_rate: float, steps_per_epoch: int):
         return keras.optimizers.schedules.CosineDecay(
@@ -65,9 +57,8 @@ class Exponential:
     name = "exponential"
 
     def __init__(self, factor: float = 0.5, every: float = 1, staircase: bool = False):
-        self.factor = positive("factor", factor)
-        self.every = positive("every", every)
-        self.staircase = staircase
+        schema.check_arguments(schema.train.Exponential, "schedule.", locals())
+        self.factor, self.every, self.staircase = factor, every, staircase
 
     def __call__(self, learning_rate: float, steps_per_epoch: int):
         return keras.optimizers.schedules.ExponentialDecay(

@@ -11,8 +11,6 @@ import logging
 import os
 import shlex
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
@@ -26,11 +24,16 @@ log = logging.getLogger("llexp")
 
 # Filled by `ReportFailures` in the sweep's process; `llexp.__main__.main` turns it into the
 # exit status (the callback runs in the parent process even when joblib runs the jobs elsewhere).
+# Module state because Hydra makes the callback from the config and hands `main` neither it nor
+# the jobs' results: this list is the one channel from the callback to the exit status.
 FAILED_JOBS: list[str] = []
 # The folder and job count of the sweep this process launches, for `report_unfinished`.
 SWEEP: dict = {}
 
-_applied: dict | None = None  # the TensorFlow settings this process already runs with
+# The `resources` this process already applied to TensorFlow. Module state because TensorFlow's
+# own settings are: threads and devices are taken once per process, before its runtime starts,
+# so a later job of a sweep in the same process can only compare, not apply.
+_applied: dict | None = None
 
 
 def is_joblib(launcher: DictConfig | None) -> bool:
@@ -153,39 +156,6 @@ def shares_process(launcher: DictConfig | None) -> bool:
         return False
     threads = launcher.get("backend") in ("threading", "sequential")
     return threads or launcher.get("prefer") == "threads" or launcher.get("require") == "sharedmem"
-
-
-@contextmanager
-def dropping_traced_gradients(enabled: bool = True) -> Iterator[None]:
-    """Around one job of the command line: forgets the gradient functions its traces registered
-    in TensorFlow's global registry, so a sweep's process does not grow with every job.
-
-    Each trace of a train step goes through Keras's `_all_reduce_sum_gradients` (TensorFlow
-    backend), whose `tf.custom_gradient` registers a new `CustomGradient-N` entry in
-    `tensorflow.python.framework.ops.gradient_registry`, never removed; its closure keeps the
-    traced step's graphs alive: 9 MB a job in a sweep of small jobs, 0.1 MB with this. The
-    entries are only looked up while a step is traced, and the job's model is gone when it ends
-    (the Python API, whose caller keeps the model, does not do this; nor do jobs that share a
-    process, `shares_process`: one would drop what another is tracing). The registry is private
-    TensorFlow; if it moves, nothing is dropped.
-    """
-    if not enabled:
-        yield
-        return
-    try:
-        from tensorflow.python.framework import ops
-
-        registry = ops.gradient_registry._registry
-    except (ImportError, AttributeError):
-        registry = None
-    before = set(registry) if isinstance(registry, dict) else None
-    try:
-        yield
-    finally:
-        if before is not None:
-            for name in set(registry) - before:
-                if name.startswith("CustomGradient-"):
-                    del registry[name]
 
 
 def split_cpu(tf, count: int) -> None:

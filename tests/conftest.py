@@ -1,26 +1,15 @@
-"""Shared fixtures: configs composed in-process and tiny data, so each test runs in seconds."""
+"""Shared fixtures: configs composed in-process and tiny data, so each test runs in seconds.
+
+No test imports this module: plain helpers are in helpers.py.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-import numpy as np
 import pytest
 
 from llexp.api import compose
 
-# The smallest real run: 8x8 digits, a width-4 LeNet, one epoch, no progress bar.
-TINY = [
-    "dataset=digits",
-    "dataset.subset=300",
-    "model.width=4",
-    "model.dense_units=8",
-    "trainer.epochs=1",
-    "trainer.batch_size=64",
-    "trainer.verbose=0",
-]
+from helpers import TINY, completed, make_run, write_npz
 
 
 @pytest.fixture(autouse=True)
@@ -43,21 +32,6 @@ def tiny_cfg():
     return make
 
 
-def write_npz(path, shape=(12, 12), n_train=60, n_test=20, num_classes=3, dtype="uint8", seed=0):
-    """Writes an .npz in llexp's format with learnable classes (class k is brighter)."""
-    rng = np.random.default_rng(seed)
-
-    def part(n):
-        y = np.arange(n) % num_classes
-        x = rng.random((n, *shape)) * 0.3 + (y / num_classes).reshape(-1, *[1] * len(shape))
-        x = np.clip(x, 0, 1)
-        return ((x * 255).astype("uint8") if dtype == "uint8" else x.astype(dtype)), y
-
-    (x_train, y_train), (x_test, y_test) = part(n_train), part(n_test)
-    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    return path
-
-
 @pytest.fixture(scope="session")
 def autoencoder_run(tmp_path_factory):
     """The folder of a finished tiny autoencoder run on digits (8x8x1 -> a 4x4x4 code)."""
@@ -74,45 +48,25 @@ def npz_file(tmp_path):
     return write_npz(tmp_path / "tiny.npz")
 
 
-def assert_drawn(path, min_bytes=5_000):
-    """A figure file that exists and shows something: not tiny, and not one flat colour."""
-    from matplotlib.image import imread
-
-    assert path.is_file(), f"{path.name} was not written"
-    assert path.stat().st_size > min_bytes, f"{path.name} is only {path.stat().st_size} bytes"
-    pixels = imread(path)[..., :3]
-    assert pixels.var() > 1e-3, f"{path.name} is blank"
-
-
-def run_llexp(*args: str, cwd, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Runs the real command line `python -m llexp ARGS` in `cwd` and captures its output."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "llexp", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+@pytest.fixture
+def sweep(tmp_path):
+    """A 2x2 depth x width sweep, a failed job, an incomplete job and a broken folder."""
+    root = tmp_path / "sweep"
+    accuracy = {(1, 4): 0.5, (1, 8): 0.6, (2, 4): 0.7, (2, 8): 0.9}
+    for job, ((depth, width), acc) in enumerate(accuracy.items()):
+        make_run(
+            root / str(job),
+            ["dataset=digits", f"model.depth={depth}", f"model.width={width}"],
+            completed(acc, params=100 * depth + width),
+            history=[acc - 0.2, acc],
+        )
+    make_run(
+        root / "4",
+        ["dataset=digits", "model.depth=4", "model.width=4"],
+        {"status": "failed", "error": "model.depth=4 is too deep for 8x8 images"},
+        png=False,
     )
-
-
-def write_image_folder(root, classes=3, per_class=8, size=(8, 8), mode="RGB", split=False, seed=0):
-    """Writes PNGs into ROOT/<class>/ (or ROOT/train/<class>/ and ROOT/test/<class>/ with
-    `split`); class k is brighter than class k-1, so a tiny model can learn them."""
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    names = [f"class_{chr(ord('a') + k)}" for k in range(classes)]
-    parts = {"train": per_class, "test": max(2, per_class // 2)} if split else {"": per_class}
-    for part, count in parts.items():
-        for k, name in enumerate(names):
-            folder = root / part / name if part else root / name
-            folder.mkdir(parents=True, exist_ok=True)
-            for i in range(count):
-                channels = 3 if mode == "RGB" else 1
-                pixels = rng.random((*size, channels)) * 0.3 + k / classes
-                pixels = (np.clip(pixels, 0, 1) * 255).astype("uint8")
-                image = Image.fromarray(pixels if channels == 3 else pixels[..., 0], mode=mode)
-                image.save(folder / f"img{i:03d}.png")
-    return root, names
+    make_run(root / "5", ["dataset=digits", "model.depth=3", "model.width=4"], png=False)
+    broken = make_run(root / "10", ["dataset=digits", "model.depth=3", "model.width=8"])
+    (broken / "metrics.json").write_text('{"status": "compl')  # killed mid-write by an old llexp
+    return root

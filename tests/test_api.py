@@ -4,7 +4,7 @@ import json
 
 import llexp
 
-from conftest import write_npz
+from helpers import write_npz
 
 
 def test_fit_model_on_writes_the_run_folder_and_returns_the_history(tmp_path):

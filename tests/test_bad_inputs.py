@@ -9,8 +9,8 @@ in-process (`llexp.__main__.main`), with the run and sweep folders put under `{t
 from __future__ import annotations
 
 import json
+import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 
 from llexp.api import compose
 
-from conftest import TINY, write_image_folder, write_npz
+from helpers import NO_LOGGING, TINY, run_main, write_image_folder, write_npz
 
 TABLE = Path(__file__).parent.parent / "docs" / "bad_inputs.md"
 ROW = re.compile(r"^\| *(\d+) *\| *([^|]+?) *\| *`([^`]*)` *\| *(\d+) *\| *`([^`]+)` *\|$")
@@ -65,6 +65,11 @@ NPZ = {
     "text_pixels": lambda p: npz_with(p, x_train=lambda x: x.astype(str)),
     "object_pixels": lambda p: npz_with(p, x_train=lambda x: x.astype(object)),
     "empty_test": lambda p: npz_with(p, x_test=lambda x: x[:0], y_test=lambda y: y[:0]),
+    "half_labels": lambda p: npz_with(p, y_train=lambda y: y + 0.5),
+    "tenth_labels": lambda p: npz_with(p, y_train=lambda y: y / 10),
+    "two_column_labels": lambda p: npz_with(p, y_train=lambda y: np.stack([y, y], axis=1)),
+    "negative_int8": lambda p: npz_with(p, x_train=lambda x: (x.astype("i2") - 128).astype("i1")),
+    "text_test_only": lambda p: npz_with(p, y_test=lambda y: np.array(["a", "b", "c"])[y]),
 }
 
 
@@ -81,7 +86,38 @@ def cut_png_folder(path: Path) -> Path:
     return root
 
 
-FILES = {"not_a_zip": not_a_zip, "cut_png_folder": cut_png_folder}
+def loop_folder(path: Path) -> Path:
+    """An image folder where one class folder is a link to the folder itself."""
+    root, _ = write_image_folder(path, classes=2, per_class=4)
+    (root / "class_c").symlink_to(root, target_is_directory=True)
+    return root
+
+
+def outside_link_folder(path: Path) -> Path:
+    """An image folder where one class folder is a link to images outside it."""
+    root, _ = write_image_folder(path / "root", classes=2, per_class=4)
+    elsewhere, _ = write_image_folder(path / "elsewhere", classes=1, per_class=4)
+    (root / "class_c").symlink_to(elsewhere / "class_a", target_is_directory=True)
+    return root
+
+
+def non_utf8_folder(path: Path) -> Path:
+    """An image folder holding a file whose name is not valid UTF-8 (Latin-1 bytes)."""
+    root, _ = write_image_folder(path, classes=2, per_class=4)
+    image = next((root / "class_a").glob("*.png"))
+    target = os.path.join(os.fsencode(root / "class_a"), b"caf\xe9.png")
+    with open(target, "wb") as file:
+        file.write(image.read_bytes())
+    return root
+
+
+FILES = {
+    "not_a_zip": not_a_zip,
+    "cut_png_folder": cut_png_folder,
+    "loop_folder": loop_folder,
+    "outside_link_folder": outside_link_folder,
+    "non_utf8_folder": non_utf8_folder,
+}
 
 
 def tiny_run(folder: Path, status: str | None, **metrics) -> Path:
@@ -137,22 +173,6 @@ def expand(arguments: str, tmp: Path) -> list[str]:
 # In-process, Hydra must not reconfigure logging: its dictConfig closes every handler made so
 # far, and absl's (made when TensorFlow loaded) then closes pytest's captured stderr. The log
 # lines are read from pytest's log capture instead.
-NO_LOGGING = ["hydra/job_logging=none", "hydra/hydra_logging=none"]
-
-
-def run_main(argv: list[str]) -> int:
-    from llexp.__main__ import main
-
-    old = sys.argv
-    sys.argv = ["llexp", *argv]
-    try:
-        return main()
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 1
-    finally:
-        sys.argv = old
-
-
 def test_the_table_has_at_least_40_rows_numbered_in_order():
     numbers = [int(row[0]) for row in table_rows()]
     assert len(numbers) >= 40
@@ -164,7 +184,9 @@ def test_the_table_has_at_least_40_rows_numbered_in_order():
 def test_bad_input(number, area, arguments, status, says, tmp_path, capsys, caplog):
     argv = expand(arguments, tmp_path)
     if argv[0] not in ("review", "resume"):
-        argv += [f"hydra.run.dir={tmp_path}/run", f"hydra.sweep.dir={tmp_path}/sweep", *NO_LOGGING]
+        if not any(a.startswith("hydra.run.dir=") for a in argv):  # a row about the run folder
+            argv += [f"hydra.run.dir={tmp_path}/run"]
+        argv += [f"hydra.sweep.dir={tmp_path}/sweep", *NO_LOGGING]
     code = run_main(argv)
     out = capsys.readouterr()
     text = out.out + out.err + caplog.text

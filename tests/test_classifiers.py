@@ -7,6 +7,8 @@ import pytest
 from llexp.errors import LlexpError
 from llexp.models import MLP, VGG16, Pretrained
 
+from helpers import keras_downloads
+
 
 def kinds(model):
     return [type(layer).__name__ for layer in model.layers]
@@ -115,7 +117,7 @@ def test_pretrained_offline_imagenet_download_is_one_line(monkeypatch):
     def offline(*args, **kwargs):
         raise Exception("URL fetch failure on https://storage.googleapis.com/x.h5: None")
 
-    monkeypatch.setattr("keras.src.applications.vgg16.file_utils.get_file", offline)
+    keras_downloads(monkeypatch, "applications.vgg16.file_utils", offline)
     with pytest.raises(LlexpError) as error:
         Pretrained(num_classes=2, weights="imagenet").build((32, 32, 3))
     message = str(error.value)
@@ -147,9 +149,9 @@ def test_pretrained_refuses_images_with_other_channel_counts():
 @pytest.mark.parametrize(
     "family, message",
     [
-        (lambda: MLP(num_classes=2, hidden="wide"), "model.hidden=wide must be a list"),
-        (lambda: MLP(num_classes=2, dropout=1.0), r"model.dropout=1.0 must be a number in"),
-        (lambda: VGG16(num_classes=2, depth=6), "model.depth=6: VGG-16 has 5 blocks"),
+        (lambda: MLP(num_classes=2, hidden="wide"), "model.hidden='wide' must be a list"),
+        (lambda: MLP(num_classes=2, dropout=1.0), r"model.dropout=1 must be a number in \[0, 1\)"),
+        (lambda: VGG16(num_classes=2, depth=6), "model.depth=6 must be a whole number from 1 to 5"),
         (lambda: VGG16(num_classes=2, activation="relux"), "model.activation=relux is not"),
     ],
 )

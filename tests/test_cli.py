@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY, run_llexp
+from helpers import TINY, run_llexp
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,9 @@ import keras
 import pytest
 
 from llexp.api import compose
+from llexp.checks import check_config
 from llexp.errors import LlexpError, instantiate
+from llexp.hydra_errors import reported
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -26,7 +28,7 @@ def test_defaults_are_those_the_docs_promise():
 
 @pytest.mark.parametrize("option", options("dataset"))
 def test_every_dataset_composes_and_describes_itself(option, npz_file, autoencoder_run, tmp_path):
-    from conftest import write_image_folder
+    from helpers import write_image_folder
 
     # The options that read a file, a folder or a run folder are given one.
     extra = {
@@ -79,9 +81,13 @@ def test_missing_required_value_is_one_clear_line():
         instantiate(compose("dataset=npz").dataset)
 
 
-def test_unknown_model_argument_is_one_clear_line():
-    with pytest.raises(LlexpError, match="unexpected keyword argument 'foo'"):
-        instantiate(compose("+model.foo=1").model)
+def test_an_added_key_no_part_reads_is_one_clear_line():
+    with pytest.raises(LlexpError, match="model.foo: no such key"):
+        check_config(compose("dataset=digits", "+model.foo=1"))
+    with pytest.raises(LlexpError, match="epochs: no such key.*did you mean trainer.epochs"):
+        check_config(compose("dataset=digits", "+epochs=5"))
+    with pytest.raises(LlexpError, match="lr: no such key.*did you mean optimizer.learning_rate"):
+        check_config(compose("dataset=digits", "+lr=0.1"))
 
 
 @pytest.mark.parametrize(
@@ -91,18 +97,14 @@ def test_unknown_model_argument_is_one_clear_line():
             "model.activation=relux",
             "model.activation=relux is not a Keras activation; did you mean relu\\?",
         ),
-        ("model.dropout=1.5", r"model.dropout=1.5 must be a number in \[0.0, 1.0\)"),
+        ("model.dropout=1.5", r"model.dropout=1.5 must be a number in \[0, 1\)"),
         ("model.width=0", "model.width=0 must be a whole number of at least 1"),
+        ("trainer.epochs=0", "trainer.epochs=0 must be a whole number of at least 1"),
     ],
 )
-def test_bad_model_values_fail_when_instantiated(override, message):
+def test_bad_values_fail_when_checked(override, message):
     with pytest.raises(LlexpError, match=message):
-        instantiate(compose(override).model)
-
-
-def test_bad_trainer_values_fail_when_instantiated():
-    with pytest.raises(LlexpError, match="trainer.epochs=0"):
-        instantiate(compose("trainer.epochs=0").trainer)
+        check_config(compose("dataset=digits", override))
 
 
 def test_batch_size_defaults_to_the_datasets_and_yields_to_an_override():
@@ -115,14 +117,36 @@ def test_batch_size_defaults_to_the_datasets_and_yields_to_an_override():
     "override, message",
     [
         ("model.width=abc", "model.width='abc' must be a whole number of at least 1"),
-        ("model.depth=1.5", "model.depth=1.5 must be a whole number of at least 0"),
-        ("model=autoencoder model.growth=0", "model.growth=0 must be positive"),
-        ("optimizer=sgd optimizer.momentum=-1", "keras.optimizers.SGD: `momentum` must be"),
+        ("model.depth=1.5", "model.depth='1.5' must be a whole number of at least 0"),
+        ("model=autoencoder model.freeze=no", "model.freeze: no such key"),
+        ("model=encoder_classifier model.freeze=maybe", "model.freeze='maybe' must be true or"),
         ("trainer.epochs=abc", "trainer.epochs='abc' must be a whole number of at least 1"),
+        ("dataset.class_names=abc", "dataset.class_names='abc' must be a list"),
     ],
 )
-def test_wrongly_typed_values_name_their_key(override, message):
-    cfg = compose(*override.split())
-    with pytest.raises(LlexpError, match=message):
-        for group in ("model", "optimizer", "trainer"):
-            instantiate(cfg[group])
+def test_wrongly_typed_values_are_one_line_when_composed(override, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        reported(lambda: compose(*override.split()))
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model=autoencoder model.growth=0", "model.growth=0 must be a number in (0, inf]"),
+        ("optimizer=sgd optimizer.momentum=-1", "optimizer.momentum=-1 must be a number in"),
+    ],
+)
+def test_values_out_of_range_are_one_line_when_checked(override, message):
+    with pytest.raises(LlexpError) as error:
+        check_config(compose("dataset=digits", *override.split()))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("switch", ["no", "false", "off"])
+def test_no_reads_as_false_not_true(switch):
+    cfg = compose("model=encoder_classifier", f"model.freeze={switch}")
+    assert cfg.model.freeze is False
+    cfg = compose("dataset=folder", f"dataset.cache={switch}")
+    assert cfg.dataset.cache is False

@@ -9,7 +9,7 @@ import pytest
 from llexp.data import DigitsDataset, KerasDataset, NpzDataset, batches
 from llexp.errors import LlexpError
 
-from conftest import write_npz
+from helpers import keras_downloads, write_npz
 
 
 def test_npz_grayscale_uint8_is_scaled_and_gets_a_channel(npz_file):
@@ -92,7 +92,7 @@ def test_batches_shuffle_with_the_seed():
 
 
 def fake_get_file(monkeypatch, module, path):
-    monkeypatch.setattr(f"keras.src.datasets.{module}.get_file", lambda *a, **k: str(path))
+    keras_downloads(monkeypatch, f"datasets.{module}", lambda *a, **k: str(path))
 
 
 def test_mnist_loader_reads_the_real_npz_format(tmp_path, monkeypatch):
@@ -120,8 +120,9 @@ def test_fashion_mnist_loader_reads_the_real_idx_gz_format(tmp_path, monkeypatch
         files[name] = tmp_path / f"{name}.gz"
         with gzip.open(files[name], "wb") as f:
             f.write(bytes(header) + payload.tobytes())
-    monkeypatch.setattr(
-        "keras.src.datasets.fashion_mnist.get_file",
+    keras_downloads(
+        monkeypatch,
+        "datasets.fashion_mnist",
         lambda fname, **k: str(files[fname.split("-idx")[0]]),
     )
     data = KerasDataset("fashion_mnist", [28, 28, 1], 10, val_split=0, seed=0).load()
@@ -152,7 +153,7 @@ def test_offline_download_says_what_failed_and_what_to_do(monkeypatch):
             "Temporary failure in name resolution"
         )
 
-    monkeypatch.setattr("keras.src.datasets.mnist.get_file", offline)
+    keras_downloads(monkeypatch, "datasets.mnist", offline)
     monkeypatch.setenv("KERAS_HOME", "/somewhere/keras")
     with pytest.raises(LlexpError) as error:
         KerasDataset("mnist", [28, 28, 1], 10).load()
@@ -185,7 +186,8 @@ def test_cached_arrays_are_still_checked_against_each_jobs_config(npz_file):
     "key, value, message",
     [
         ("val_split", 2.5, r"dataset.val_split=2.5 must be a fraction in \(0, 1\) or a whole"),
-        ("val_split", -3, "dataset.val_split=-3 must not be negative"),
+        ("val_split", -3, r"dataset.val_split=-3 must be a fraction in \(0, 1\) or a whole"),
+        ("val_split", 1.0, r"dataset.val_split=1.0 must be a fraction in \(0, 1\) or a whole"),
         ("subset", "abc", "dataset.subset='abc' must be a fraction"),
     ],
 )
@@ -232,7 +234,7 @@ def write_cifar100(root, n_train=40, n_test=20):
 
 
 @pytest.mark.parametrize("label_mode, classes", [("fine", 100), ("coarse", 20)])
-def test_cifar100_loader_reads_the_real_archive_with_its_class_names(
+def test_cifar100_loader_reads_the_real_archive_and_names_its_classes(
     label_mode, classes, tmp_path, monkeypatch
 ):
     from llexp.api import compose
@@ -243,7 +245,11 @@ def test_cifar100_loader_reads_the_real_archive_with_its_class_names(
     assert cfg.dataset.num_classes == classes and cfg.model.num_classes == classes
     data = instantiate(cfg.dataset).splits()
     assert data.input_shape == (32, 32, 3) and len(data.test) == 100
-    assert data.class_names == [f"{label_mode}{i}" for i in range(classes)]
+    # CIFAR-100's names, from the dataset's YAML, in label order (the archive's own are unread).
+    first = {"fine": ["apple", "aquarium_fish"], "coarse": ["aquatic_mammals", "fish"]}
+    last = {"fine": "worm", "coarse": "vehicles_2"}
+    assert len(data.class_names) == classes and len(set(data.class_names)) == classes
+    assert data.class_names[:2] == first[label_mode] and data.class_names[-1] == last[label_mode]
     expected = np.arange(100) if label_mode == "fine" else np.arange(100) % 20
     np.testing.assert_array_equal(data.test.labels, expected)
     np.testing.assert_allclose(data.test.x[7], 7 / 255.0, rtol=1e-6)  # pixels of test image 7

@@ -16,7 +16,8 @@ from omegaconf import OmegaConf
 from llexp import sweep
 from llexp.errors import LlexpError
 from llexp.runner import run
-from tests.conftest import TINY
+
+from helpers import TINY
 
 
 @pytest.fixture

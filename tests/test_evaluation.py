@@ -8,6 +8,7 @@ import pytest
 
 from llexp import evaluation
 from llexp.api import compose
+from llexp.errors import instantiate
 from llexp.runner import run
 
 
@@ -52,18 +53,20 @@ def test_per_class_metrics_and_csv(tmp_path):
 
 
 def test_autoencoder_run_writes_embeddings_and_clustering_scores(tmp_path):
-    from test_autoencoder import TINY_AE
-
-    from conftest import assert_drawn
+    from helpers import TINY_AE, assert_drawn
 
     result = run(compose(*TINY_AE, "model.depth=1"), tmp_path)
     saved = np.load(tmp_path / "embeddings.npz")
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["embeddings"].shape == (360, 4 * 4 * 4)
     assert len(saved["labels"]) == 360 and list(saved["class_names"]) == [str(i) for i in range(10)]
-    for name in ("purity", "nmi", "ari"):
-        assert 0.0 <= metrics[f"kmeans_pixels_{name}"] <= 1.0
-        assert metrics[f"test_kmeans_{name}"] == result.metrics[f"test_kmeans_{name}"]
+    # k-means on raw digit pixels finds the digits well above chance (10 classes: purity ~0.1,
+    # NMI and ARI ~0): scores computed against misaligned labels or images would not.
+    pixels = {name: metrics[f"kmeans_pixels_{name}"] for name in ("purity", "nmi", "ari")}
+    assert pixels["purity"] > 0.5 and pixels["nmi"] > 0.5 and pixels["ari"] > 0.3, pixels
+    # A one-epoch, 4-channel code clusters worse than pixels, but still above chance.
+    code = {name: result.metrics[f"test_kmeans_{name}"] for name in ("purity", "nmi", "ari")}
+    assert code["purity"] > 0.15 and code["nmi"] > 0.05, code
     assert_drawn(tmp_path / "embeddings.png")
 
 
@@ -71,4 +74,9 @@ def test_classifier_run_writes_per_class_metrics(tiny_cfg, tmp_path):
     result = run(tiny_cfg(), tmp_path)
     assert set(result.metrics["per_class"]) == {str(i) for i in range(10)}
     assert (tmp_path / "per_class_metrics.csv").is_file()
-    assert 0.0 <= result.metrics["test_macro_f1"] <= 1.0
+    from sklearn.metrics import f1_score
+
+    test = instantiate(tiny_cfg().dataset).splits().test
+    predicted = np.argmax(result.model.predict(test.x, verbose=0), axis=-1)
+    expected = f1_score(test.labels, predicted, average="macro", zero_division=0)
+    assert result.metrics["test_macro_f1"] == pytest.approx(expected, abs=1e-6)

@@ -9,7 +9,7 @@ from llexp.data import FolderDataset
 from llexp.data.pipeline import ArrayPart, FilePart
 from llexp.errors import LlexpError
 
-from conftest import TINY, write_image_folder
+from helpers import TINY, write_image_folder
 
 
 def test_class_folders_are_split_seeded_and_stratified(tmp_path):
@@ -138,7 +138,7 @@ def test_a_folder_of_pngs_trains_standardised_and_augmented_and_reloads(trainer,
 
     from llexp import load_model
 
-    from conftest import run_llexp
+    from helpers import run_llexp
 
     root, names = write_image_folder(tmp_path / "pngs", classes=3, per_class=12, size=(8, 8))
     done = run_llexp(

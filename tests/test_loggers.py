@@ -11,7 +11,7 @@ from llexp import loggers
 from llexp.errors import LlexpError
 from llexp.runner import run
 
-from conftest import TINY, run_llexp
+from helpers import TINY, run_llexp
 
 
 def hide(monkeypatch, module):

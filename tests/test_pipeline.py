@@ -73,7 +73,7 @@ def test_augment_config_builds_layers_in_the_unit_pixel_range():
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("dataset.normalize=zscore", "dataset.normalize='zscore' must be scale"),
+        ("dataset.normalize=zscore", "dataset.normalize='zscore' must be one of scale, standa"),
         ("dataset.augment=[{_target_:keras.layers.RandomFlap}]", "RandomFlap is no class"),
         ("dataset.augment=[3]", "dataset.augment holds 3, not a Keras layer"),
         ("dataset.augment=[{_target_:keras.optimizers.Adam}]", "Adam is not a Keras layer"),

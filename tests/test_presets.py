@@ -14,6 +14,8 @@ import llexp
 from llexp.api import compose as llexp_compose
 from llexp.runner import run
 
+from helpers import keras_downloads
+
 CONF = Path(llexp.__file__).parent.parent / "conf"
 PRESETS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 SEARCHES = sorted(p.stem for p in (CONF / "hparams_search").glob("*.yaml"))
@@ -29,7 +31,7 @@ def keras_datasets(tmp_path, monkeypatch):
     mnist = tmp_path / "mnist.npz"
     images = rng.integers(0, 256, (n, 28, 28), dtype="uint8")
     np.savez(mnist, x_train=images, y_train=labels, x_test=images[:20], y_test=labels[:20])
-    monkeypatch.setattr("keras.src.datasets.mnist.get_file", lambda *a, **k: str(mnist))
+    keras_downloads(monkeypatch, "datasets.mnist", lambda *a, **k: str(mnist))
     # fashion-mnist: its four idx.gz files (Keras reads $KERAS_HOME once, on import: so its
     # get_file is pointed at them too).
     folder = tmp_path / "fashion-mnist"
@@ -42,9 +44,7 @@ def keras_datasets(tmp_path, monkeypatch):
     ]:
         with gzip.open(folder / name, "wb") as f:
             f.write(bytes(header) + payload.tobytes())
-    monkeypatch.setattr(
-        "keras.src.datasets.fashion_mnist.get_file", lambda fname, **k: str(folder / fname)
-    )
+    keras_downloads(monkeypatch, "datasets.fashion_mnist", lambda fname, **k: str(folder / fname))
     # cifar10's loader fills fixed arrays of 50,000 images; tests/test_data.py reads its real
     # pickled batches once. Here: its load_data's own output format, small.
     rgb = rng.integers(0, 256, (n, 32, 32, 3), dtype="uint8")
@@ -82,7 +82,19 @@ def test_every_preset_is_global_and_commented(name):
     assert "seed" not in text.lower()  # in the project's own words
 
 
-@pytest.mark.parametrize("name", PRESETS)
+# The presets with the larger families (vgg16, autoencoders) take 20-60 s each: the slow tier.
+SLOW_PRESETS = {
+    "cifar10_vgg16",
+    "cifar10_vgg16_finetune",
+    "cifar10_encoder_classifier",
+    "cifar10_autoencoder",
+    "mnist_flexible_autoencoder",
+}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_PRESETS else n for n in PRESETS]
+)
 def test_every_preset_trains_one_step_under_debug_tiny(name, keras_datasets):
     extra = []
     if name in ("cifar10_encoder_classifier", "cifar10_stacked_classifier"):

@@ -14,7 +14,7 @@ from llexp.record import files, identity
 from llexp.record.lock import RunLock
 from llexp.runner import run
 
-from conftest import TINY
+from helpers import TINY
 
 
 def test_a_write_that_dies_leaves_the_previous_file_and_no_temporary(tmp_path):
@@ -41,7 +41,7 @@ def test_a_folder_being_written_is_refused_and_a_dead_holders_lock_taken_over(tm
 
 
 def test_a_run_into_a_folder_being_written_is_refused_in_one_line(tmp_path, capsys, caplog):
-    from test_bad_inputs import NO_LOGGING, run_main
+    from helpers import NO_LOGGING, run_main
 
     with RunLock(tmp_path, "llexp other"):
         code = run_main([*TINY, f"hydra.run.dir={tmp_path}", *NO_LOGGING])

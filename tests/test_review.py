@@ -1,7 +1,6 @@
 """`llexp review` on run folders built by hand: completed, failed, incomplete and broken ones."""
 
 import csv
-import json
 import re
 
 import pytest
@@ -9,64 +8,7 @@ import pytest
 from llexp.errors import LlexpError
 from llexp.review import main, review
 
-
-def make_run(folder, overrides, metrics=None, history=None, png=True):
-    """A run folder as `python -m llexp` leaves it (only the files the review reads)."""
-    (folder / ".hydra").mkdir(parents=True)
-    (folder / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
-    (folder / ".hydra" / "config.yaml").write_text("seed: 42\n")
-    if metrics is not None:
-        (folder / "metrics.json").write_text(json.dumps(metrics))
-    if history is not None:
-        lines = ["epoch,accuracy,loss,val_accuracy,val_loss"]
-        lines += [f"{i},{a},{1 - a},{a},{1 - a}" for i, a in enumerate(history)]
-        (folder / "history.csv").write_text("\n".join(lines) + "\n")
-    if png:
-        from llexp.figures import save_figure, subplots
-
-        fig, ax = subplots((2, 2))
-        ax.plot([0, 1], [0, 1])
-        save_figure(fig, folder / "history.png")
-    return folder
-
-
-def completed(acc, params):
-    return {
-        "status": "completed",
-        "val_accuracy": acc,
-        "val_loss": 1 - acc,
-        "test_accuracy": acc - 0.01,
-        "test_loss": 1.01 - acc,
-        "epochs": 2,
-        "params": params,
-        "train_seconds": 1.5,
-        "versions": {"llexp": "0.1.0"},
-        "config": {"seed": 42},
-    }
-
-
-@pytest.fixture
-def sweep(tmp_path):
-    """A 2x2 depth x width sweep, a failed job, an incomplete job and a broken folder."""
-    root = tmp_path / "sweep"
-    accuracy = {(1, 4): 0.5, (1, 8): 0.6, (2, 4): 0.7, (2, 8): 0.9}
-    for job, ((depth, width), acc) in enumerate(accuracy.items()):
-        make_run(
-            root / str(job),
-            ["dataset=digits", f"model.depth={depth}", f"model.width={width}"],
-            completed(acc, params=100 * depth + width),
-            history=[acc - 0.2, acc],
-        )
-    make_run(
-        root / "4",
-        ["dataset=digits", "model.depth=4", "model.width=4"],
-        {"status": "failed", "error": "model.depth=4 is too deep for 8x8 images"},
-        png=False,
-    )
-    make_run(root / "5", ["dataset=digits", "model.depth=3", "model.width=4"], png=False)
-    broken = make_run(root / "10", ["dataset=digits", "model.depth=3", "model.width=8"])
-    (broken / "metrics.json").write_text('{"status": "compl')  # killed mid-write by an old llexp
-    return root
+from helpers import completed, make_run
 
 
 def test_every_readable_run_is_listed_best_first_and_the_broken_one_reported(sweep):

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_review import sweep  # noqa: F401  (the fixture: 2x2 sweep + failed/incomplete/broken)
 
 from llexp.review import review
 

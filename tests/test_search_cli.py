@@ -7,7 +7,7 @@ import json
 import optuna
 import pytest
 
-from conftest import run_llexp
+from helpers import run_llexp
 
 pytestmark = pytest.mark.slow
 

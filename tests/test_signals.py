@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from pauses import hooks_env
 
-from conftest import TINY
+from helpers import TINY
 
 pytestmark = pytest.mark.slow
 

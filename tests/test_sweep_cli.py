@@ -6,7 +6,7 @@ import pytest
 
 from llexp.sweep import available_cores
 
-from conftest import TINY, run_llexp
+from helpers import TINY, run_llexp
 
 pytestmark = pytest.mark.slow
 

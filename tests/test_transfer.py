@@ -11,7 +11,8 @@ from llexp.api import compose
 from llexp.artifacts import load_model
 from llexp.errors import LlexpError, instantiate
 from llexp.runner import run
-from tests.conftest import write_npz
+
+from helpers import write_npz
 
 AE = ["model=autoencoder", "model.width=4", "model.depth=1", "model.visualization_size=2"]
 HEAD = ["model=encoder_classifier", "model.dense=[8]"]
@@ -51,7 +52,7 @@ def test_codes_dataset_gives_the_encoders_codes_with_the_same_labels(chain):
     np.testing.assert_array_equal(data.y_test, images.y_test)
 
 
-@pytest.mark.parametrize("trainer", ["fit", "tape"])
+@pytest.mark.parametrize("trainer", ["fit", pytest.param("tape", marks=pytest.mark.slow)])
 def test_classifier_on_one_encoder_starts_from_its_weights_and_keeps_them_frozen(
     chain, tmp_path, trainer
 ):
@@ -87,7 +88,7 @@ def test_unfrozen_encoder_is_fine_tuned(chain, tmp_path):
     )
 
 
-@pytest.mark.parametrize("trainer", ["fit", "tape"])
+@pytest.mark.parametrize("trainer", ["fit", pytest.param("tape", marks=pytest.mark.slow)])
 def test_stacked_encoders_classify_and_reload_to_the_same_predictions(chain, tmp_path, trainer):
     first, second = chain
     cfg = tiny(*HEAD, f"model.encoder_from=[{first},{second}]", f"trainer={trainer}")
@@ -145,6 +146,7 @@ def test_transfer_mistakes_are_one_line_before_any_data_loads(chain, tmp_path, m
         run(tiny(*AE, "dataset=codes", f"dataset.encoder_from={lenet_run}"), tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_codes_of_a_flat_bottleneck_are_refused(tmp_path):
     flat = tmp_path / "flat"
     run(tiny(*AE, "model.bottleneck=[8]"), flat)
@@ -155,22 +157,28 @@ def test_codes_of_a_flat_bottleneck_are_refused(tmp_path):
 @pytest.mark.parametrize("trainer", ["fit", "tape"])
 @pytest.mark.parametrize(
     "model",
-    [
+    [  # the two larger families take half a minute each: the slow tier
         ["model=mlp", "model.hidden=[16]", "model.batch_norm=true", "model.dropout=0.1"],
-        [
-            "model=vgg16",
-            "model.width=2",
-            "model.dense=[8]",
-            "model.batch_norm=true",
-            "model.dropout=0.1",
-        ],
-        [
-            "model=pretrained",
-            "model.weights=null",
-            "model.backbone=MobileNetV2",
-            "model.trainable_layers=2",
-            "model.dense=[8]",
-        ],
+        pytest.param(
+            [
+                "model=vgg16",
+                "model.width=2",
+                "model.dense=[8]",
+                "model.batch_norm=true",
+                "model.dropout=0.1",
+            ],
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            [
+                "model=pretrained",
+                "model.weights=null",
+                "model.backbone=MobileNetV2",
+                "model.trainable_layers=2",
+                "model.dense=[8]",
+            ],
+            marks=pytest.mark.slow,
+        ),
     ],
     ids=["mlp", "vgg16", "pretrained"],
 )

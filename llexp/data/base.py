@@ -14,15 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from llexp.data.checks import (
-    check_labels,
-    check_lengths,
-    check_size,
-    split,
-    take,
-    to_images,
-    to_labels,
-)
+from llexp.data.checks import check_lengths, check_size, split, take, to_images
+from llexp.data.labels import check_classes, class_indices
 from llexp.data.pipeline import ArrayPart, Splits
 from llexp.data.preprocess import check_augment, check_normalize, make_augment
 from llexp.errors import LlexpError
@@ -31,7 +24,8 @@ log = logging.getLogger(__name__)
 
 # The last decoded dataset, kept so that the jobs of a sweep running in one process read and
 # decode it once. One entry only: a sweep over several datasets does not pile them up in memory.
-_cache: dict[tuple, tuple[np.ndarray, ...]] = {}
+# With the arrays: the class names that text labels gave (None for numeric labels).
+_cache: dict[tuple, tuple[tuple[np.ndarray, ...], list[str] | None]] = {}
 
 
 @dataclass
@@ -78,6 +72,8 @@ class Source:
     name: str
     input_shape: tuple[int, ...]
     num_classes: int
+    text_classes: list[str] | None = None  # the class names text labels gave, once loaded
+    every_class = True  # each class needs training images (False for a model without classes)
     # Whether making this source starts TensorFlow's runtime (it reads a Keras model to learn
     # its shape): the command line then applies `resources` before checking the config.
     starts_tensorflow = False
@@ -93,12 +89,8 @@ class Source:
         normalize="scale",
         augment=None,
     ):
-        if class_names is not None and len(class_names) != num_classes:
-            raise LlexpError(
-                f"dataset.class_names has {len(class_names)} names but dataset.num_classes="
-                f"{num_classes}; give one name per class or class_names=null"
-            )
-        self.num_classes = int(num_classes)
+        # class_names against num_classes (count, distinct names): llexp/schema/data.py
+        self.num_classes, self.named = int(num_classes), class_names is not None
         self.class_names = [str(c) for c in class_names or range(num_classes)]
         self.val_split = check_size("dataset.val_split", val_split)
         self.subset = check_size("dataset.subset", subset)
@@ -129,7 +121,8 @@ class Source:
         key = self.cache_key()
         if key in _cache:
             log.info("dataset %s: reusing the arrays decoded by an earlier job", self.name)
-            return _cache[key]
+            arrays, self.text_classes = _cache[key]
+            return arrays
         _cache.clear()
         (x_train, y_train), (x_test, y_test) = self.arrays()
         check_lengths(
@@ -138,11 +131,11 @@ class Source:
             | {"x_test": len(x_test), "y_test": len(y_test)},
         )
         x_train, x_test = to_images(x_train, self.name), to_images(x_test, self.name)
-        y_train, y_test = to_labels(y_train), to_labels(y_test)
+        y_train, y_test, self.text_classes = class_indices(self.name, y_train, y_test)
         arrays = (x_train, y_train, x_test, y_test)
         for array in arrays:
             array.setflags(write=False)
-        _cache[key] = arrays
+        _cache[key] = arrays, self.text_classes
         return arrays
 
     def load(self) -> Dataset:
@@ -157,7 +150,9 @@ class Source:
             )
         if len(x_test) == 0:
             raise LlexpError(f"dataset {self.name} has no test images; llexp evaluates on them")
-        check_labels(self.name, self.num_classes, y_train, y_test)
+        check_classes(self.name, self.num_classes, y_train, y_test, self.every_class)
+        if self.text_classes and not self.named:
+            self.class_names = list(self.text_classes)
         if self.subset:
             x_train, y_train = take(x_train, y_train, self.subset, self.seed, "dataset.subset")
         x_train, x_val, y_train, y_val = split(x_train, y_train, self.val_split, self.seed)

@@ -3,6 +3,7 @@ stratified splits. Each mistake ends in one `LlexpError` line saying what to do.
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import numpy as np
 
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
+from llexp.schema.keys import split_size
 
 model_selection = lazy("sklearn.model_selection")
+log = logging.getLogger(__name__)
 
 
 def npz_shapes(path: Path) -> dict[str, tuple[int, ...]]:
@@ -57,7 +60,9 @@ def check_lengths(where: str, lengths: dict[str, int]) -> None:
 
 
 def check_image_shapes(where: str, *shapes: tuple[int, ...]) -> None:
-    """Arrays shaped like images: (N, H, W) or (N, H, W, C) with 1 to 4 channels, same H, W, C."""
+    """Arrays shaped like images: (N, H, W) or (N, H, W, C) with 1 to 4 channels (or channels
+    first, (N, C, H, W)), same H, W, C."""
+    shapes = tuple((s[0], s[2], s[3], s[1]) if channels_first(s) else tuple(s) for s in shapes)
     for shape in shapes:
         if len(shape) not in (3, 4) or (len(shape) == 4 and not 1 <= shape[3] <= 4):
             raise LlexpError(
@@ -82,15 +87,28 @@ def check_pixels(name: str, x: np.ndarray) -> None:
         )
 
 
+def channels_first(shape) -> bool:
+    """(N, C, H, W) with 1, 3 or 4 channels first and a larger last axis than any channel count."""
+    return len(shape) == 4 and shape[1] in (1, 3, 4) and shape[3] > 4
+
+
 def to_images(x: np.ndarray, name: str) -> np.ndarray:
-    """Scales images to float32 [0, 1] and gives them a channel axis."""
+    """Images as float32 (N, H, W, C) in [0, 1], each step that changes them said in the log.
+
+    Integer pixels are divided by their dtype's largest value (uint8 by 255, uint16 by 65535);
+    signed integers are read as 8-bit when they all lie in 0..255 and refused otherwise. Float
+    pixels must already lie in [0, 1]. Channels-first arrays (N, C, H, W) are transposed.
+    """
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4:
         raise LlexpError(f"dataset {name}: expected images (N, H, W[, C]), got shape {x.shape}")
     check_pixels(name, x)
+    if channels_first(x.shape):
+        log.info("dataset %s: channels-first images %s moved to channels-last", name, x.shape)
+        x = np.transpose(x, (0, 2, 3, 1))
     if np.issubdtype(x.dtype, np.integer):
-        return x.astype("float32") / 255.0  # float32 throughout: no float64 copy
+        return integer_pixels(x, name)
     x = x.astype("float32")
     if x.size and (x.min() < 0.0 or x.max() > 1.0):
         raise LlexpError(
@@ -100,37 +118,30 @@ def to_images(x: np.ndarray, name: str) -> np.ndarray:
     return x
 
 
-def to_labels(y: np.ndarray) -> np.ndarray:
-    """Flattens labels shaped (N, 1) (cifar10) to (N,) int32."""
-    return np.asarray(y).reshape(len(y)).astype("int32")
-
-
-def check_labels(name: str, num_classes: int, *labels: np.ndarray) -> None:
-    top = max(int(y.max()) for y in labels if y.size)
-    low = min(int(y.min()) for y in labels if y.size)
-    if low < 0:
-        raise LlexpError(
-            f"dataset {name}: labels run from {low} to {top}; labels must be whole numbers "
-            f"0..num_classes-1, without negative ones"
-        )
-    if top >= num_classes:
-        raise LlexpError(
-            f"dataset {name}: labels run from {low} to {top} but dataset.num_classes="
-            f"{num_classes}; labels must be 0..num_classes-1 (set dataset.num_classes={top + 1})"
-        )
+def integer_pixels(x: np.ndarray, name: str) -> np.ndarray:
+    """Integer pixels scaled to [0, 1] by their own dtype's range (float32 throughout)."""
+    if np.issubdtype(x.dtype, np.signedinteger):
+        low, high = (int(x.min()), int(x.max())) if x.size else (0, 0)
+        if low < 0 or high > 255:
+            raise LlexpError(
+                f"dataset {name}: {x.dtype} pixels run from {low} to {high}; signed pixels are "
+                "read as 8-bit (0..255) only: store uint8, uint16 or float in [0, 1]"
+            )
+        log.info("dataset %s: %s pixels in 0..255 read as 8-bit (divided by 255)", name, x.dtype)
+        return x.astype("float32") / 255.0
+    top = np.iinfo(x.dtype).max
+    if x.dtype != np.uint8:
+        log.info("dataset %s: %s pixels divided by %d, their range", name, x.dtype, top)
+    return x.astype("float32") / float(top)
 
 
 def check_size(key: str, size):
-    """A split or subset size: a fraction in (0, 1), a whole count >= 1, or 0/None for none."""
+    """A split or subset size: a fraction in (0, 1), a whole count >= 1, or 0/None for none
+    (the rule of `llexp.schema.keys.split_size`, for sources made from Python)."""
     if size is None or size == 0:
         return size
-    if isinstance(size, bool) or not isinstance(size, (int, float)):
-        raise LlexpError(f"{key}={size!r} must be a fraction in (0, 1) or a whole count")
-    if isinstance(size, float) and not (0 < size < 1 or (size >= 1 and size.is_integer())):
-        raise LlexpError(f"{key}={size} must be a fraction in (0, 1) or a whole count")
-    if size < 0:
-        raise LlexpError(f"{key}={size} must not be negative")
-    return int(size) if size >= 1 else size
+    split_size().metadata["rule"].check(key, size, nullable=False)
+    return size
 
 
 def split(x, y, size, seed):

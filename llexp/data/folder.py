@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from llexp.data import walk
 from llexp.data.base import Source
 from llexp.data.checks import check_size, split, take
 from llexp.data.pipeline import FilePart, Splits
@@ -27,7 +28,6 @@ from llexp.errors import LlexpError, first_line, whole
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 CHANNELS = {"rgb": 3, "grayscale": 1}
 
 
@@ -35,17 +35,20 @@ VAL_FOLDERS = ("valid", "val")  # the names hand-made datasets give their valida
 
 
 def class_folders(path) -> list[Path]:
-    """The class subfolders of an image folder (of its `train/` when it has one), sorted."""
+    """The class subfolders of an image folder (of its `train/` when it has one) that hold at
+    least one image, sorted: what the config's `num_classes` counts and the dataset reads.
+    Hidden folders, links out of the folder or into a loop, unreadable names: `llexp.data.walk`.
+    """
     root = Path(path).expanduser()
     base = root / "train" if (root / "train").is_dir() else root
-    return sorted(d for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
+    real = root.resolve()
+    return [d for d in walk.subfolders(base, real) if walk.images(d, real, first_only=True)]
 
 
-def image_files(folder: Path) -> list[Path]:
-    """The images under `folder` (any depth), by suffix, sorted."""
-    return sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
-    )
+def image_files(folder: Path, root: Path | None = None) -> list[Path]:
+    """The images under `folder` (any depth) of the dataset folder `root` (default `folder`
+    itself), by suffix, sorted; hidden ones skipped, links checked (`llexp.data.walk`)."""
+    return walk.images(folder, (root or folder).resolve())
 
 
 def read_size(path: Path) -> tuple[int, int]:
@@ -118,11 +121,11 @@ class FolderDataset(Source):
         self.root, self.name, self.cache = root, root.name, bool(cache)
         self.test_split = check_size("dataset.test_split", test_split)
         folders = class_folders(root)
-        files = {d.name: image_files(d) for d in folders}
+        files = {d.name: image_files(d, root) for d in folders}
         files = {name: found for name, found in files.items() if found}
         base = root / "train" if (root / "train").is_dir() else root
-        if not files and image_files(base):  # images, no class subfolders: no labels
-            files = {UNLABELLED: image_files(base)}
+        if not files and image_files(base, root):  # images, no class subfolders: no labels
+            files = {UNLABELLED: image_files(base, root)}
         if not files:
             raise LlexpError(
                 f"dataset.path={path} holds no images in class subfolders or beside them; put "
@@ -165,9 +168,13 @@ class FolderDataset(Source):
         if folder is None:
             return None
         if names == [UNLABELLED]:
-            files = {UNLABELLED: image_files(folder)}
+            files = {UNLABELLED: image_files(folder, self.root)}
         else:
-            files = {d.name: image_files(d) for d in class_folders(folder) if d.name != "train"}
+            files = {
+                d.name: image_files(d, self.root)
+                for d in class_folders(folder)
+                if d.name != "train"
+            }
         files = {name: found for name, found in files.items() if found}
         unknown = sorted(set(files) - set(names))
         if unknown:

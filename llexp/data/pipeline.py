@@ -8,7 +8,6 @@ at epoch `e` sees the batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -199,46 +198,20 @@ def augmented(layers: list, x, key=None):
     With a stateless `key` (`batch_seed`), every random draw of a Keras image-preprocessing
     layer is seeded from it, so a batch's augmentation depends on (seed, epoch, batch) only: a
     resumed run and a parallel pipeline see the same draws. Without one (figures), or for a
-    layer that is no `BaseImagePreprocessingLayer` (a custom layer, which takes no seed), the
+    layer that takes no seed (`compat.takes_seed`: a custom layer), the
     layer is called as is and draws from its own generator: such a layer is not reproducible
     (nor is Keras' AugMix, which draws partly from its own seed whatever it is given).
     """
-    from keras.src.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (
-        BaseImagePreprocessingLayer,
-    )
+    from llexp import compat
 
     for index, layer in enumerate(layers):
-        if key is None or not isinstance(layer, BaseImagePreprocessingLayer):
+        if key is None or not compat.takes_seed(layer):
             x = layer(x, training=True)
             continue
-        seeds = key_seeds_class()(tf.random.experimental.stateless_fold_in(key, index))
+        seeds = compat.key_seeds_class()(tf.random.experimental.stateless_fold_in(key, index))
         transformation = layer.get_random_transformation(x, training=True, seed=seeds)
         x = layer.transform_images(x, transformation=transformation, training=True)
     return x
-
-
-@functools.cache
-def key_seeds_class() -> type:
-    """`KeySeeds`, made on first use so that importing the pipeline does not import Keras."""
-    from keras.random import SeedGenerator
-
-    class KeySeeds(SeedGenerator):
-        """A Keras `SeedGenerator` that holds no state: its n-th seed is `key` folded with n.
-
-        Keras' random ops take an int or a `SeedGenerator`, not a seed tensor; one int would give
-        a layer's several draws (e.g. RandomTranslation's height and width) the same numbers.
-        Draws are counted while tf.data traces the map, so a layer's n-th draw always gets the
-        same seed. It needs no variable (`SeedGenerator.__init__` makes one; tf.data cannot).
-        """
-
-        def __init__(self, key: tf.Tensor):  # deliberately no super().__init__: no state
-            self.key, self.draws = key, 0
-
-        def next(self, ordered: bool = True) -> tf.Tensor:
-            self.draws += 1
-            return tf.random.experimental.stateless_fold_in(self.key, self.draws)
-
-    return KeySeeds
 
 
 def finish(ds: tf.data.Dataset, targets) -> tf.data.Dataset:

@@ -10,6 +10,7 @@ import numpy as np
 
 from llexp.data.base import Source
 from llexp.data.checks import (
+    channels_first,
     check_image_shapes,
     check_lengths,
     check_size,
@@ -71,13 +72,22 @@ class Cifar100Dataset(KerasDataset):
     Args:
         label_mode: "fine" (100 classes) or "coarse" (20 superclasses).
         num_classes: must agree with `label_mode` (the config derives it).
-        class_names: None reads them from the archive's `meta` file once it is downloaded.
+        class_names: the names of the classes (the config gives CIFAR-100's, from `label_names`).
+        label_names: `{"fine": [...], "coarse": [...]}`, the archive's names per label mode: the
+            config takes `class_names` from it (an argument so that the YAML may hold it).
         image_shape, val_split, subset, seed, ...: see `KerasDataset` and `Source`.
     """
 
     CLASSES = {"fine": 100, "coarse": 20}
 
-    def __init__(self, label_mode="fine", num_classes=None, image_shape=(32, 32, 3), **kwargs):
+    def __init__(
+        self,
+        label_mode="fine",
+        num_classes=None,
+        image_shape=(32, 32, 3),
+        label_names=None,
+        **kwargs,
+    ):
         if label_mode not in self.CLASSES:
             raise LlexpError(f"dataset.label_mode={label_mode!r} must be fine or coarse")
         expected = self.CLASSES[label_mode]
@@ -86,7 +96,7 @@ class Cifar100Dataset(KerasDataset):
                 f"dataset.label_mode={label_mode} has {expected} classes but dataset.num_classes="
                 f"{num_classes}; set dataset.num_classes={expected} (or null)"
             )
-        self.label_mode, self.named = label_mode, kwargs.get("class_names") is not None
+        self.label_mode = label_mode
         super().__init__("cifar100", image_shape, expected, **kwargs)
 
     def cache_key(self) -> tuple:
@@ -100,29 +110,6 @@ class Cifar100Dataset(KerasDataset):
         except Exception as error:  # offline, proxy, corrupt cache: keras raises plain Exception
             raise self.download_error(error) from error
         return arrays
-
-    def load(self):
-        data = super().load()
-        if not self.named:  # read on every load: a sweep's later jobs reuse the decoded arrays
-            data.class_names = self.class_names = self.archive_class_names()
-        return data
-
-    def archive_class_names(self) -> list[str]:
-        """The class names in the archive's `meta` file, found the way keras found the data."""
-        from keras.src.datasets import cifar100
-        from keras.src.datasets.npz_utils import RestrictedUnpickler  # keras's own, safe reader
-
-        # Already downloaded and extracted by load_data: get_file only returns the folder.
-        folder = cifar100.get_file(
-            fname="cifar-100-python-target",
-            origin="https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-            extract=True,
-        )
-        with open(Path(folder) / "cifar-100-python" / "meta", "rb") as f:
-            meta = RestrictedUnpickler(f, encoding="bytes").load()
-        key = f"{self.label_mode}_label_names"
-        names = meta.get(key.encode(), meta.get(key))
-        return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
 
 
 class DigitsDataset(Source):
@@ -180,6 +167,8 @@ class NpzDataset(Source):
         check_lengths(f"dataset.path={path}", {k: shapes[k][0] for k in self.KEYS})
         check_image_shapes(f"dataset.path={path}", shapes["x_train"], shapes["x_test"])
         shape = shapes["x_train"][1:]
+        if channels_first(shapes["x_train"]):  # (N, C, H, W): decoded() moves the channels
+            shape = (*shape[1:], shape[0])
         self.input_shape = tuple(shape) + (1,) if len(shape) == 2 else tuple(shape)
         if image_shape is not None and tuple(image_shape) != self.input_shape:
             raise LlexpError(

@@ -7,9 +7,49 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from llexp.errors import LlexpError
 from llexp.loggers import Logger, final_metrics, flatten, require
 
 log = logging.getLogger("llexp")
+
+
+# Stores MLflow reads without a server, and servers it talks to over HTTP.
+LOCAL = ("sqlite", "file", "postgresql", "mysql", "mssql", "databricks", "databricks-uc")
+SERVERS = ("http", "https")
+ANSWER_WITHIN_S = 3.0  # MLflow's own client retries an unreachable server for minutes
+
+
+def check_tracking_uri(uri: str) -> None:
+    """One line, within seconds, for a tracking URI MLflow cannot use: an unknown scheme, a
+    sqlite URI without its three slashes, a server that does not answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    fix = "use sqlite:///outputs/mlflow.db (no server), a folder, or http://HOST:PORT"
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if len(scheme) <= 1:  # a plain path (or a Windows drive letter): a local folder store
+        return
+    if scheme not in LOCAL + SERVERS:
+        raise LlexpError(f"logger.tracking_uri={uri}: unknown scheme {scheme}:; {fix}")
+    if scheme == "sqlite" and not uri.startswith("sqlite:///"):
+        raise LlexpError(f"logger.tracking_uri={uri}: a sqlite URI is sqlite:///PATH; {fix}")
+    if scheme not in SERVERS:
+        return
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise LlexpError(f"logger.tracking_uri={uri}: the port is not a number; {fix}") from None
+    if not parts.hostname:
+        raise LlexpError(f"logger.tracking_uri={uri}: no host; {fix}")
+    try:
+        socket.create_connection((parts.hostname, port), timeout=ANSWER_WITHIN_S).close()
+    except OSError as error:
+        raise LlexpError(
+            f"logger.tracking_uri={uri}: no MLflow server answers at {parts.hostname}:{port} "
+            f"({getattr(error, 'strerror', None) or error}); start it (mlflow server --port "
+            f"{port}) or use sqlite:///outputs/mlflow.db"
+        ) from None
 
 
 class MlflowLogger(Logger):
@@ -39,6 +79,7 @@ class MlflowLogger(Logger):
         artifact_location: str | None = None,
     ):
         require("mlflow", "mlflow")
+        check_tracking_uri(tracking_uri)
         self.tracking_uri, self.experiment = tracking_uri, experiment
         self.artifact_location = artifact_location
         self.run_id: str | None = None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llexp import artifacts, evaluation
+from llexp import artifacts, evaluation, memory, schema
 from llexp.errors import LlexpError, whole
 from llexp.lazy import lazy
 from llexp.models.base import ImageModel, check_activation, check_loss, grown, keras_loss
@@ -74,6 +74,7 @@ class Autoencoder(ImageModel):
         loss: str = "mse",
         visualization_size: int = 8,
     ):
+        schema.check_arguments(schema.model.Autoencoder, "model.", locals())
         self.check_shared(width, depth, growth, dropout, activation)
         whole("model.visualization_size", visualization_size, 1)
         if filters is not None:
@@ -148,6 +149,16 @@ class Autoencoder(ImageModel):
         if self.dropout:
             x = layers.Dropout(self.dropout, name=f"{name}_dropout")(x)
         return x
+
+    def size(self, input_shape):
+        """The encoder's convolutions twice (the decoder mirrors them) and the bottleneck."""
+        convs, largest, code = memory.conv_stack(
+            input_shape, self.filters, self.kernel_sizes, self.pools, self.strides
+        )
+        units = [*(self.bottleneck or []), *reversed((self.bottleneck or [])[:-1])]
+        units = [*units, math.prod(code)] if units else []
+        dense, widest = memory.dense_stack(math.prod(code), units)
+        return 2 * convs + dense, max(largest, widest)
 
     def forward(self, inputs):
         x = inputs

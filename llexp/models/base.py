@@ -165,6 +165,11 @@ class ImageModel:
                 f"so the largest depth that fits is {deepest}; use model.depth<={deepest}"
             )
 
+    def size(self, input_shape) -> tuple[int, int] | None:
+        """(weights, numbers in the largest layer output per image), estimated without Keras,
+        or None when the family cannot tell (`llexp.memory` checks it fits)."""
+        return None
+
     def describe(self) -> str:
         """Short name with the key hyperparameters, for figure titles and logs."""
         return f"{self.name} depth={self.depth} width={getattr(self, 'width', '?')}"
@@ -221,3 +226,19 @@ def keras_loss(key: str, name: str) -> keras.losses.Loss:
             f"or a keras.losses class name ({error})"
         ) from error
     return found
+
+
+def unreduced(loss):
+    """`loss` giving its values per sample (or per pixel) instead of their mean over the batch.
+
+    Inside a `tf.distribute` strategy (trainer.strategy=mirrored) a Keras loss divides the mean
+    it returns by the number of replicas, expecting the replicas' values to be summed; with
+    `reduction="none"` it returns the values as they are, and the caller averages what it holds.
+    A function (a loss given by name to the Python API) returns them already.
+    """
+    if not isinstance(loss, keras.losses.Loss):
+        return loss
+    try:
+        return type(loss).from_config({**loss.get_config(), "reduction": "none"})
+    except (TypeError, ValueError):  # a loss of the user's that takes no `reduction`
+        return loss.call  # its values before reduction, as every Loss subclass computes them

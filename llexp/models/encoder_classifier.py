@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llexp import record
+from llexp import record, schema
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
 from llexp.models.classifier import Classifier
@@ -114,6 +114,7 @@ class EncoderClassifier(Classifier):
         head_convs: list[int] | None = None,
         head_batch_norm: bool = False,
     ):
+        schema.check_arguments(schema.model.EncoderClassifier, "model.", locals())
         self.check_head(num_classes, dense, width, dropout, activation)
         self.check_head_shape(head, head_convs, head_batch_norm)
         self.runs = chained_runs(encoder_from)

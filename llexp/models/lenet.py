@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from llexp import memory, schema
 from llexp.errors import whole
 from llexp.lazy import lazy
 from llexp.models.base import grown
@@ -56,6 +59,7 @@ class LeNet(Classifier):
         head_convs: list[int] | None = None,
         head_batch_norm: bool = False,
     ):
+        schema.check_arguments(schema.model.LeNet, "model.", locals())
         self.check_shared(width, depth, growth, dropout, activation)
         if not is_list(dense_units):
             whole("model.dense_units", dense_units, 1)  # one hidden layer, as usual
@@ -79,6 +83,15 @@ class LeNet(Classifier):
         if not any(pools) and all(s == 1 for s in strides):
             return max(self.depth, len(strides))  # no block shrinks the image
         return min(fitting_blocks(int(s), strides, pools) for s in input_shape[:2])
+
+    def size(self, input_shape):
+        filters = [self.filters(i) for i in range(self.depth)]
+        convs, largest, out = memory.conv_stack(
+            input_shape, filters, self.kernel_sizes, self.pools, self.strides
+        )
+        units = [*self.dense_units, self.num_classes]
+        dense, widest = memory.dense_stack(math.prod(out), units)
+        return convs + dense, max(largest, widest)
 
     def filters(self, block: int) -> int:
         return grown(self.width, self.growth, block)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from llexp import memory, schema
 from llexp.errors import number, whole
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
@@ -45,6 +48,7 @@ class MLP(Classifier):
         dropout: float = 0.0,
         batch_norm: bool = False,
     ):
+        schema.check_arguments(schema.model.MLP, "model.", locals())
         whole("model.num_classes", num_classes, 1)
         hidden = scaled(units_list("hidden", hidden), width)
         number("model.dropout", dropout, 0.0, 1.0, high_open=True)
@@ -54,6 +58,9 @@ class MLP(Classifier):
 
     def describe(self) -> str:
         return f"{self.name} hidden={self.hidden}" + (" batch_norm" if self.batch_norm else "")
+
+    def size(self, input_shape):
+        return memory.dense_stack(math.prod(input_shape), [*self.hidden, self.num_classes])
 
     def forward(self, inputs):
         x = layers.Flatten(name="flatten")(inputs)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from llexp.errors import LlexpError, first_line, whole
+from llexp import schema
+from llexp.errors import LlexpError, first_line
 from llexp.lazy import lazy
 from llexp.models.base import APPLICATIONS, known_name
 from llexp.models.classifier import Classifier
@@ -58,6 +59,7 @@ class Pretrained(Classifier):
         head_convs: list[int] | None = None,
         head_batch_norm: bool = False,
     ):
+        schema.check_arguments(schema.model.Pretrained, "model.", locals())
         self.check_head(num_classes, dense, width, dropout, activation)
         self.check_head_shape(head, head_convs, head_batch_norm)
         known_name("model.backbone", backbone, APPLICATIONS, "a keras.applications model", is_app)
@@ -65,9 +67,6 @@ class Pretrained(Classifier):
             raise LlexpError(
                 f"model.weights={weights}: use imagenet, null (random) or a weights file's path"
             )
-        if trainable_layers != "all":
-            whole("model.trainable_layers", trainable_layers, 0)
-        whole("model.min_size", min_size, 1)
         self.backbone, self.weights = backbone, weights
         self.trainable_layers, self.min_size = trainable_layers, min_size
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llexp import schema
 from llexp.errors import LlexpError, whole
 from llexp.lazy import lazy
 from llexp.models.autoencoder import Autoencoder
@@ -43,6 +44,7 @@ class StackedAutoencoder(Autoencoder):
         visualization_size: int = 8,
         width: int | None = None,
     ):
+        schema.check_arguments(schema.model.StackedAutoencoder, "model.", locals())
         self.runs = chained_runs(encoder_from)
         for k, run in enumerate(self.runs[1:], start=2):
             last = run_config(run).get("model", {}).get("last_activation")

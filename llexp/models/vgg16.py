@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from llexp import memory, schema
 from llexp.errors import LlexpError, number, whole
 from llexp.lazy import lazy
 from llexp.models.base import check_activation
@@ -61,6 +64,7 @@ class VGG16(Classifier):
         head_convs: list[int] | None = None,
         head_batch_norm: bool = False,
     ):
+        schema.check_arguments(schema.model.VGG16, "model.", locals())
         whole("model.num_classes", num_classes, 1)
         whole("model.width", width, 1)
         if whole("model.depth", depth, 1) > len(BLOCKS):
@@ -88,6 +92,18 @@ class VGG16(Classifier):
         text = f"{self.name} width={self.width} depth={self.depth}"
         text += " batch_norm" * self.batch_norm
         return text + f" dropout={self.dropout}" * (self.dropout > 0)
+
+    def size(self, input_shape):
+        weights, largest, shape = 0, 0, input_shape
+        for b, (convs, _) in enumerate(BLOCKS[: self.depth]):
+            strides = [self.strides[b]] + [1] * (convs - 1)  # the block's first conv strides
+            pools = [False] * (convs - 1) + [self.pools[b]]
+            w, top, shape = memory.conv_stack(
+                shape, [self.filters(b)] * convs, self.kernel_sizes[b], pools, strides
+            )
+            weights, largest = weights + w, max(largest, top)
+        dense, widest = memory.dense_stack(math.prod(shape), [*self.dense, self.num_classes])
+        return weights + dense, max(largest, widest)
 
     def filters(self, block: int) -> int:
         return max(1, round(BLOCKS[block][1] * self.width / 64))

@@ -50,7 +50,13 @@ def review(
         raise LlexpError(f"--metric {metric}: no run has it; the runs have {', '.join(known)}")
     runs = ranked(runs, metric)
     out_dir = Path(out_dir) if out_dir else paths[0] / "review"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file of that name, a folder without write permission
+        raise LlexpError(
+            f"--out {out_dir}: cannot write the review there ({error.strerror}); "
+            "name a folder (new or existing) you can write"
+        ) from None
     swept = swept_keys(runs)
     columns = table_columns(runs, swept)
     rows = [table_row(run, columns, swept) for run in runs]

@@ -7,8 +7,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from llexp import schema
 from llexp.distribute import check_strategy
-from llexp.errors import LlexpError, whole
+from llexp.errors import LlexpError
 from llexp.lazy import lazy
 
 keras = lazy("keras")
@@ -56,11 +57,7 @@ class BaseTrainer:
         jit_compile: bool | str = "auto",
         strategy: str | None = None,
     ):
-        whole("trainer.epochs", epochs, 1)
-        whole("trainer.batch_size", batch_size, 1)
-        whole("trainer.patience", patience, 0)
-        if verbose not in (0, 1, 2):
-            raise LlexpError(f"trainer.verbose={verbose} must be 0, 1 or 2")
+        schema.check_arguments(schema.train.Trainer, "trainer.", locals())
         self.epochs, self.batch_size, self.verbose = epochs, batch_size, verbose
         self.early_stopping, self.patience, self.monitor = early_stopping, patience, monitor
         self.restore_best, self.checkpoint_best = restore_best, checkpoint_best
@@ -70,8 +67,6 @@ class BaseTrainer:
                 'pip install tensorboard (or pip install "llexp[tensorboard]")'
             )
         self.tensorboard = tensorboard
-        if jit_compile not in (True, False, "auto"):
-            raise LlexpError(f"trainer.jit_compile={jit_compile} must be true, false or auto")
         self.jit_compile = jit_compile
         self.strategy = check_strategy(strategy)
 
@@ -100,7 +95,7 @@ class BaseTrainer:
         ]
         if self.early_stopping:
             callbacks.append(
-                keras.callbacks.EarlyStopping(
+                state.EarlyStopping(  # llexp's own: its state is resumed with the run
                     monitor=monitor,
                     patience=self.patience,
                     restore_best_weights=self.restore_best,

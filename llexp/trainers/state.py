@@ -26,6 +26,7 @@ import numpy as np
 
 from llexp.errors import LlexpError
 from llexp.record.files import save_weights, write_csv, write_npz
+from llexp.trainers.early_stopping import EarlyStopping, higher_is_better
 
 RESUME_FILE = "resume.npz"
 
@@ -124,10 +125,10 @@ class RunState(keras.callbacks.Callback):
         self.resume = resume
         self.on_epoch_saved = on_epoch_saved
         self.history: dict[str, list[float]] = dict(resume.history) if resume else {}
-        self.early_stopping = next(
-            (c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None
-        )
-        self.stateful = [c for c in callbacks if hasattr(c, "get_state")]
+        self.early_stopping = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+        self.stateful = [
+            c for c in callbacks if hasattr(c, "get_state") and c is not self.early_stopping
+        ]
 
     def on_train_begin(self, logs=None):
         if self.resume is None:
@@ -141,11 +142,7 @@ class RunState(keras.callbacks.Callback):
             callback.set_state(self.resume.states.get(type(callback).__name__, {}), self.history)
         if self.early_stopping is not None:
             saved = self.resume.states.get("EarlyStopping", {})
-            stopper = self.early_stopping
-            stopper.wait = saved.get("wait", 0)
-            stopper.best = saved.get("best")
-            stopper.best_epoch = saved.get("best_epoch", 0)
-            stopper.best_weights = self.resume.best_weights
+            self.early_stopping.set_state(saved, self.history, self.resume.best_weights)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
@@ -157,15 +154,9 @@ class RunState(keras.callbacks.Callback):
         states = {type(c).__name__: c.get_state() for c in self.stateful}
         best_weights = None
         if self.early_stopping is not None:
-            stopper = self.early_stopping
-            best = None if stopper.best is None else float(stopper.best)
-            states["EarlyStopping"] = {
-                "wait": stopper.wait,
-                "best": best,
-                "best_epoch": stopper.best_epoch,
-            }
-            if stopper.best_weights is not None:
-                best_weights = [np.asarray(w) for w in stopper.best_weights]
+            states["EarlyStopping"] = self.early_stopping.get_state()
+            if self.early_stopping.best_weights is not None:
+                best_weights = [np.asarray(w) for w in self.early_stopping.best_weights]
         optimizer_vars = [keras.ops.convert_to_numpy(v) for v in self.model.optimizer.variables]
         states["stopped"] = bool(self.model.stop_training)  # early stopping ended training
         ResumeState(epoch + 1, self.history, states, model_vars, optimizer_vars, best_weights).save(
@@ -214,8 +205,7 @@ class BestCheckpoint(keras.callbacks.Callback):
     def __init__(self, path: Path, monitor: str):
         super().__init__()
         self.path, self.monitor = Path(path), monitor
-        # Accuracy-like metrics grow, losses and errors shrink (Keras's rule for "auto").
-        self.higher_is_better = "acc" in monitor or "auc" in monitor
+        self.higher_is_better = higher_is_better(monitor)
         self.best: float | None = None
 
     def get_state(self) -> dict:

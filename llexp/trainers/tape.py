@@ -17,6 +17,7 @@ from pathlib import Path
 from llexp.data import array_splits, batches
 from llexp.distribute import distribute
 from llexp.lazy import lazy
+from llexp.models.base import unreduced
 from llexp.trainers.base import BaseTrainer
 from llexp.trainers.notebook import Predictions, default_metrics
 
@@ -53,6 +54,7 @@ class Trainer:
     def __init__(self, model, loss_function, optimizer, metrics=None, jit_compile="auto"):
         self.model = model
         self.loss_function = keras.losses.get(loss_function)
+        self.loss_values = unreduced(self.loss_function)  # per sample: `compute_loss` averages
         self.metrics = default_metrics(self.loss_function) if metrics is None else list(metrics)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         # Compiling sets `model.optimizer`, which callbacks read (TensorBoard's learning rate,
@@ -93,20 +95,11 @@ class Trainer:
         return self._compiled[key]
 
     def compute_loss(self, y, y_pred):
-        """This replica's share of the loss of the global batch, as `fit` computes it.
-
-        That is the mean loss over the replica's samples, plus the regularization losses the
-        layers added, divided by the number of replicas: the gradients, summed across replicas by
-        the optimizer, are then those of the mean loss over the global batch. With one device
-        (no strategy) it is simply the batch's mean loss.
-        """
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        if isinstance(self.loss_function, keras.losses.Loss):
-            loss = self.loss_function(y, y_pred)  # Keras divides it by the replicas itself
-        else:  # a loss given by name is a function returning one value per sample (or pixel)
-            loss = keras.ops.mean(self.loss_function(y, y_pred)) / replicas
+        """The mean loss over this replica's samples, plus the regularization losses the layers
+        added: what `fit` reports as `loss`."""
+        loss = keras.ops.mean(self.loss_values(y, y_pred))
         if self.model.losses:
-            loss = loss + keras.ops.cast(keras.ops.sum(self.model.losses), loss.dtype) / replicas
+            loss = loss + keras.ops.cast(keras.ops.sum(self.model.losses), loss.dtype)
         return loss
 
     def _train_step(self, x, y):
@@ -114,9 +107,12 @@ class Trainer:
         with tf.GradientTape() as tape:
             y_pred = self.model(x, training=True)
             loss = self.compute_loss(y, y_pred)
+            # Under a strategy `apply` sums the replicas' gradients: each replica contributes its
+            # share of the global batch's mean loss, as `fit` does.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
             # Multiplies by the loss scale under mixed_float16 (so small float16 gradients do not
             # underflow); the LossScaleOptimizer unscales them in `apply`. A no-op otherwise.
-            scaled = self.optimizer.scale_loss(loss)
+            scaled = self.optimizer.scale_loss(loss / replicas)
         # Under a strategy, `apply` sums the replicas' gradients before updating the weights.
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
         self.update_metrics(y, y_pred, loss)
@@ -127,9 +123,8 @@ class Trainer:
 
     def update_metrics(self, y, y_pred, loss):
         # The loss is averaged over samples, not batches, as fit does (the last batch is smaller);
-        # each replica adds its own samples' mean loss, undoing the division by the replicas.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        self.loss_tracker.update_state(loss * replicas, sample_weight=tf.shape(y_pred)[0])
+        # each replica adds its own samples' mean loss.
+        self.loss_tracker.update_state(loss, sample_weight=tf.shape(y_pred)[0])
         for metric in self.metrics:
             metric.update_state(y, y_pred)
 

@@ -1,0 +1,118 @@
+# ruff: noqa: UP006, UP035, UP045  (OmegaConf 2.3 reads typing.Optional and typing.List)
+"""The `trainer`, `optimizer`, `schedule` and `logger` groups: each key's type and rule."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from omegaconf import MISSING
+
+from llexp.schema.keys import custom, number, one_of, positive, whole
+
+FRACTION = dict(low=0, high=1, high_open=True)  # momentum and decay rates: 1 never forgets
+
+
+@dataclass
+class Trainer:
+    _target_: str = MISSING
+    epochs: int = whole(at_least=1)
+    batch_size: int = whole(at_least=1)
+    verbose: int = one_of(0, 1, 2)
+    early_stopping: bool = MISSING
+    patience: int = whole(at_least=0)
+    monitor: str = MISSING  # against the model's metrics: llexp.checks
+    restore_best: bool = MISSING
+    checkpoint_best: bool = MISSING
+    tensorboard: bool = MISSING
+    jit_compile: Any = custom(lambda v: v in (True, False, "auto"), "true, false or auto")
+    strategy: Optional[str] = one_of(None, "mirrored")
+
+
+@dataclass
+class Optimizer:
+    """Keras accepts most of these silently out of range (`learning_rate=-0.1` trains to
+    garbage and "completes"), so each has its range here."""
+
+    _target_: str = MISSING
+    # Any, not float: llexp hands the optimizer its schedule object in place of the number.
+    learning_rate: Any = positive()
+    weight_decay: Optional[float] = number(0, math.inf, high_open=True, default=None)
+    clipnorm: Optional[float] = positive(default=None)
+    clipvalue: Optional[float] = positive(default=None)
+    global_clipnorm: Optional[float] = positive(default=None)
+
+
+@dataclass
+class Adam(Optimizer):
+    beta_1: float = number(**FRACTION)
+    beta_2: float = number(**FRACTION)
+    epsilon: float = positive()
+    amsgrad: bool = MISSING
+
+
+@dataclass
+class RMSprop(Optimizer):
+    rho: float = number(**FRACTION)
+    momentum: float = number(**FRACTION)
+    epsilon: float = positive()
+    centered: bool = MISSING
+
+
+@dataclass
+class SGD(Optimizer):
+    momentum: float = number(**FRACTION)
+    nesterov: bool = MISSING
+
+
+@dataclass
+class Schedule:
+    _target_: str = MISSING
+
+
+@dataclass
+class Cosine(Schedule):
+    decay_epochs: float = positive()
+    alpha: float = number(0, 1)
+
+
+@dataclass
+class Exponential(Schedule):
+    factor: float = positive()
+    every: float = positive()  # epochs (fractions allowed)
+    staircase: bool = MISSING
+
+
+@dataclass
+class Logger:
+    _target_: str = MISSING
+
+
+@dataclass
+class Mlflow(Logger):
+    tracking_uri: str = MISSING  # its form and whether it answers: llexp.loggers.mlflow_logger
+    experiment: str = MISSING
+    artifact_location: Optional[str] = MISSING
+
+
+@dataclass
+class TensorBoard(Logger):
+    subdir: str = MISSING
+
+
+@dataclass
+class Wandb(Logger):
+    project: str = MISSING
+    mode: str = one_of("online", "offline", "disabled")
+    dir: Optional[str] = MISSING
+    entity: Optional[str] = MISSING
+    group: Optional[str] = MISSING
+
+
+SCHEMAS = {
+    "trainer": {"fit": Trainer},
+    "optimizer": {"adam": Adam, "rmsprop": RMSprop, "sgd": SGD},
+    "schedule": {"constant": Schedule, "cosine": Cosine, "exponential": Exponential},
+    "logger": {"mlflow": Mlflow, "tensorboard": TensorBoard, "wandb": Wandb},
+}
