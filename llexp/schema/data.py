@@ -70,6 +70,7 @@ class Keras(Labelled):
 class Cifar100(Labelled):
     label_mode: str = one_of("fine", "coarse")
     num_classes: Optional[int] = whole(at_least=1)  # follows label_mode
+    label_names: Any = None  # {fine: [...], coarse: [...]}: CIFAR-100's names, for class_names
     image_shape: List[int] = custom(is_image_shape, "[height, width, channels], 1 to 4 channels")
 
 
