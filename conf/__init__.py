@@ -24,7 +24,7 @@ def folder_classes(path) -> int | None:
 
     try:
         return len(class_folders(path)) or 1
-    except Exception:  # noqa: BLE001  (reported by FolderDataset, with the fix)
+    except Exception:  # noqa: BLE001  (reported by FolderSource, with the fix)
         return None
 
 

@@ -1,7 +1,8 @@
 """llexp: configuration-driven deep-learning experiments on Keras 3 and Hydra.
 
 Command line: `python -m llexp` (or `llexp`). Python: `make_lenet_model`, `fit_model_on`,
-`make_autoencoder_model`, `fit_model_cifar10`, `run`, `Trainer` (the GradientTape training loop).
+`make_autoencoder_model`, `fit_model_cifar10`, `run`, `Trainer` (`TapeLoop`, the GradientTape
+training loop).
 """
 
 import os
@@ -21,7 +22,8 @@ _API = {
     "fit_model_cifar10": "llexp.api",
     "compose": "llexp.api",
     "run": "llexp.runner",
-    "Trainer": "llexp.trainers.tape",
+    "Trainer": "llexp.trainers.loop",  # the notebook name of TapeLoop
+    "TapeLoop": "llexp.trainers.loop",
     "load_model": "llexp.artifacts",
     "LlexpError": "llexp.errors",
 }

@@ -20,7 +20,7 @@ import keras
 
 from llexp.api import compose
 from llexp.errors import instantiate
-from llexp.trainers import Trainer
+from llexp.trainers import TapeLoop
 
 
 def fit_seconds(model, family, optimizer, data, batch_size, epochs, seed) -> tuple[float, float]:
@@ -38,13 +38,13 @@ def fit_seconds(model, family, optimizer, data, batch_size, epochs, seed) -> tup
 
 def tape_seconds(model, family, optimizer, data, batch_size, epochs, seed) -> tuple[float, float]:
     started = time.perf_counter()
-    trainer = Trainer(model, family.loss(), optimizer, family.metrics())
+    loop = TapeLoop(model, family.loss(), optimizer, family.metrics())
     steps = data.steps_per_epoch(batch_size)
     warm_up = data.train_batches(batch_size, seed, 1, family.targets)
-    trainer.fit_batches(warm_up, None, steps, epochs=1, verbose=0)  # traces the step
+    loop.fit_batches(warm_up, None, steps, epochs=1, verbose=0)  # traces the step
     warmed = time.perf_counter()
     train = data.train_batches(batch_size, seed, epochs, family.targets)
-    trainer.fit_batches(train, None, steps, epochs=epochs, verbose=0)
+    loop.fit_batches(train, None, steps, epochs=epochs, verbose=0)
     return warmed - started, time.perf_counter() - warmed
 
 

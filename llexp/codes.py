@@ -11,7 +11,7 @@ import numpy as np
 
 from llexp.data import Source
 from llexp.errors import LlexpError, instantiate
-from llexp.models.encoder_classifier import encoder_run, load_encoder, run_config, shape_text
+from llexp.models.encoder_classifier import encoder_run_dir, load_encoder, run_config, shape_text
 
 
 class EncoderCodes(Source):
@@ -29,11 +29,11 @@ class EncoderCodes(Source):
     starts_tensorflow = True  # the codes' shape comes from the encoder, read with Keras
 
     def __init__(self, encoder_from, **kwargs):
-        self.run = encoder_run(encoder_from, "dataset.encoder_from")
-        self.images = instantiate(run_config(self.run)["dataset"])
+        self.run_dir = encoder_run_dir(encoder_from, "dataset.encoder_from")
+        self.images = instantiate(run_config(self.run_dir)["dataset"])
         super().__init__(self.images.num_classes, self.images.class_names, **kwargs)
         self.name = f"codes({self.images.name})"
-        self.input_shape = tuple(load_encoder(self.run, "encoder").output_shape[1:])
+        self.input_shape = tuple(load_encoder(self.run_dir, "encoder").output_shape[1:])
         if len(self.input_shape) != 3:
             raise LlexpError(
                 f"dataset.encoder_from={encoder_from}: its encoder gives flat codes of shape "
@@ -42,12 +42,12 @@ class EncoderCodes(Source):
             )
 
     def cache_key(self) -> tuple:
-        weights = self.run / "encoder.weights.h5"
-        return (*super().cache_key(), str(self.run), weights.stat().st_mtime_ns)
+        weights = self.run_dir / "encoder.weights.h5"
+        return (*super().cache_key(), str(self.run_dir), weights.stat().st_mtime_ns)
 
     def arrays(self):
         x_train, y_train, x_test, y_test = self.images.decoded()
-        encoder = load_encoder(self.run, "encoder")
+        encoder = load_encoder(self.run_dir, "encoder")
 
         def codes(x):
             z = encoder.predict(x, batch_size=256, verbose=0).astype("float32")

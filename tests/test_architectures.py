@@ -125,7 +125,7 @@ def fake_autoencoder_run(folder):
 def test_every_familys_model_json_loads_in_plain_keras(tmp_path):
     """Each family's architecture file stands alone: a fresh Python with only Keras imported
     (no llexp, so no custom layer registered) rebuilds it and predicts."""
-    run = fake_autoencoder_run(tmp_path / "ae")
+    ae_dir = fake_autoencoder_run(tmp_path / "ae")
     models = {
         "lenet": LeNet(num_classes=2, width=4, depth=1, dense_units=4, head="gap",
                        head_convs=[4], head_batch_norm=True, batch_norm=True),
@@ -133,7 +133,7 @@ def test_every_familys_model_json_loads_in_plain_keras(tmp_path):
         "vgg16": VGG16(num_classes=2, width=4, depth=2, dense=[4], pool=[True, False]),
         "autoencoder": Autoencoder(width=4, depth=2, bottleneck=[4], pool=[False, True],
                                    output_batch_norm=True),
-        "encoder_classifier": EncoderClassifier(num_classes=2, encoder_from=str(run), dense=[4]),
+        "encoder_classifier": EncoderClassifier(num_classes=2, encoder_from=str(ae_dir), dense=[4]),
         "pretrained": Pretrained(num_classes=2, weights=None, dense=[4]),
     }  # fmt: skip
     x = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")

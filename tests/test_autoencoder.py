@@ -103,9 +103,9 @@ def test_targets_are_the_images_themselves():
 
 def test_config_group_builds_and_depth_too_deep_fails_before_data_loads(tmp_path, monkeypatch):
     from llexp.api import compose
-    from llexp.data import DigitsDataset
+    from llexp.data import DigitsSource
 
-    monkeypatch.setattr(DigitsDataset, "arrays", lambda self: pytest.fail("data was loaded"))
+    monkeypatch.setattr(DigitsSource, "arrays", lambda self: pytest.fail("data was loaded"))
     with pytest.raises(LlexpError, match="largest depth that fits is 3"):
         run(compose(*TINY_AE, "model.depth=4"), tmp_path)
     family = instantiate(compose(*TINY_AE, "model.bottleneck=[16,4]").model)

@@ -82,7 +82,7 @@ def test_console_script_is_the_same_entry_point(tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "_target_: llexp.data.DigitsDataset" in done.stdout
+    assert "_target_: llexp.data.DigitsSource" in done.stdout
 
 
 def test_plain_install_still_finds_the_configs(tmp_path):

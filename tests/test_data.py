@@ -6,14 +6,14 @@ import pickle
 import numpy as np
 import pytest
 
-from llexp.data import DigitsDataset, KerasDataset, NpzDataset, batches
+from llexp.data import DigitsSource, KerasSource, NpzSource, batches
 from llexp.errors import LlexpError
 
 from helpers import keras_downloads, write_npz
 
 
 def test_npz_grayscale_uint8_is_scaled_and_gets_a_channel(npz_file):
-    source = NpzDataset(npz_file, num_classes=3, val_split=0.25, seed=0)
+    source = NpzSource(npz_file, num_classes=3, val_split=0.25, seed=0)
     assert source.input_shape == (12, 12, 1)  # read from the header, before loading
     data = source.load()
     assert data.x_train.shape == (45, 12, 12, 1) and data.x_val.shape == (15, 12, 12, 1)
@@ -24,16 +24,16 @@ def test_npz_grayscale_uint8_is_scaled_and_gets_a_channel(npz_file):
 
 def test_npz_rgb_float_is_kept(tmp_path):
     path = write_npz(tmp_path / "rgb.npz", shape=(8, 8, 3), dtype="float32")
-    data = NpzDataset(path, num_classes=3, val_split=6, seed=0).load()
+    data = NpzSource(path, num_classes=3, val_split=6, seed=0).load()
     assert data.input_shape == (8, 8, 3) and len(data.x_val) == 6
     raw = np.load(path)["x_test"]
     np.testing.assert_array_equal(data.x_test, raw)
 
 
 def test_split_and_subset_are_seeded(npz_file):
-    a = NpzDataset(npz_file, num_classes=3, subset=30, seed=1).load()
-    b = NpzDataset(npz_file, num_classes=3, subset=30, seed=1).load()
-    c = NpzDataset(npz_file, num_classes=3, subset=30, seed=2).load()
+    a = NpzSource(npz_file, num_classes=3, subset=30, seed=1).load()
+    b = NpzSource(npz_file, num_classes=3, subset=30, seed=1).load()
+    c = NpzSource(npz_file, num_classes=3, subset=30, seed=2).load()
     assert len(a.x_train) + len(a.x_val) == 30
     np.testing.assert_array_equal(a.x_train, b.x_train)
     assert not np.array_equal(a.x_train, c.x_train)
@@ -55,13 +55,13 @@ def test_split_and_subset_are_seeded(npz_file):
 )
 def test_bad_dataset_path_is_one_clear_line(tmp_path, make, message):
     with pytest.raises(LlexpError, match=message) as error:
-        NpzDataset(make(tmp_path), num_classes=3)
+        NpzSource(make(tmp_path), num_classes=3)
     assert "\n" not in str(error.value)
 
 
 def test_labels_beyond_num_classes_are_refused(npz_file):
     with pytest.raises(LlexpError, match="set dataset.num_classes=3"):
-        NpzDataset(npz_file, num_classes=2).load()
+        NpzSource(npz_file, num_classes=2).load()
 
 
 def test_float_images_outside_unit_range_are_refused(tmp_path):
@@ -69,11 +69,11 @@ def test_float_images_outside_unit_range_are_refused(tmp_path):
     x = np.full((4, 4, 4), 3.0, "float32")
     np.savez(path, x_train=x, y_train=np.arange(4) % 2, x_test=x, y_test=np.arange(4) % 2)
     with pytest.raises(LlexpError, match=r"float images must lie in \[0, 1\]"):
-        NpzDataset(path, num_classes=2, val_split=0).load()
+        NpzSource(path, num_classes=2, val_split=0).load()
 
 
 def test_digits_loads_offline_with_a_test_split():
-    data = DigitsDataset(val_split=0.1, test_split=0.2, seed=0).load()
+    data = DigitsSource(val_split=0.1, test_split=0.2, seed=0).load()
     assert data.input_shape == (8, 8, 1) and data.num_classes == 10
     assert len(data.x_train) + len(data.x_val) + len(data.x_test) == 1797
     assert len(data.x_test) == 360
@@ -101,7 +101,7 @@ def test_mnist_loader_reads_the_real_npz_format(tmp_path, monkeypatch):
     arrays |= {k: np.arange(30, dtype="uint8") % 10 for k in ("y_train", "y_test")}
     np.savez(tmp_path / "mnist.npz", **arrays)
     fake_get_file(monkeypatch, "mnist", tmp_path / "mnist.npz")
-    data = KerasDataset("mnist", [28, 28, 1], 10, val_split=10, seed=0).load()
+    data = KerasSource("mnist", [28, 28, 1], 10, val_split=10, seed=0).load()
     assert data.x_train.shape == (20, 28, 28, 1) and len(data.x_val) == 10
     np.testing.assert_allclose(data.x_test[..., 0], arrays["x_test"] / 255.0, rtol=1e-6)
 
@@ -125,7 +125,7 @@ def test_fashion_mnist_loader_reads_the_real_idx_gz_format(tmp_path, monkeypatch
         "datasets.fashion_mnist",
         lambda fname, **k: str(files[fname.split("-idx")[0]]),
     )
-    data = KerasDataset("fashion_mnist", [28, 28, 1], 10, val_split=0, seed=0).load()
+    data = KerasSource("fashion_mnist", [28, 28, 1], 10, val_split=0, seed=0).load()
     assert data.x_train.shape == (20, 28, 28, 1) and data.y_test.tolist() == labels.tolist()
 
 
@@ -140,7 +140,7 @@ def test_cifar10_loader_reads_the_real_pickled_batches(tmp_path, monkeypatch):
         (root / name).write_bytes(pickle.dumps(batch))
     # keras downloads a tar.gz and extracts it to exactly this folder of 5+1 batches of 10000
     fake_get_file(monkeypatch, "cifar10", tmp_path)
-    data = KerasDataset("cifar10", [32, 32, 3], 10, val_split=0.1, subset=200, seed=0).load()
+    data = KerasSource("cifar10", [32, 32, 3], 10, val_split=0.1, subset=200, seed=0).load()
     assert data.input_shape == (32, 32, 3) and len(data.x_train) == 180
     assert data.y_test.shape == (10000,)
     np.testing.assert_allclose(data.x_test, 200 / 255.0, rtol=1e-6)  # from test_batch
@@ -156,7 +156,7 @@ def test_offline_download_says_what_failed_and_what_to_do(monkeypatch):
     keras_downloads(monkeypatch, "datasets.mnist", offline)
     monkeypatch.setenv("KERAS_HOME", "/somewhere/keras")
     with pytest.raises(LlexpError) as error:
-        KerasDataset("mnist", [28, 28, 1], 10).load()
+        KerasSource("mnist", [28, 28, 1], 10).load()
     message = str(error.value)
     assert "\n" not in message
     assert "could not download dataset mnist into /somewhere/keras/datasets" in message
@@ -173,13 +173,13 @@ def test_image_shape_mismatch_is_caught(tmp_path, monkeypatch):
     )
     fake_get_file(monkeypatch, "mnist", tmp_path / "m.npz")
     with pytest.raises(LlexpError, match="fix dataset.image_shape"):
-        KerasDataset("mnist", [28, 28, 1], 10, val_split=0).load()
+        KerasSource("mnist", [28, 28, 1], 10, val_split=0).load()
 
 
 def test_cached_arrays_are_still_checked_against_each_jobs_config(npz_file):
-    NpzDataset(npz_file, num_classes=3).load()  # decodes and caches the arrays
+    NpzSource(npz_file, num_classes=3).load()  # decodes and caches the arrays
     with pytest.raises(LlexpError, match="set dataset.num_classes=3"):
-        NpzDataset(npz_file, num_classes=2).load()  # same file: cached arrays, other config
+        NpzSource(npz_file, num_classes=2).load()  # same file: cached arrays, other config
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_cached_arrays_are_still_checked_against_each_jobs_config(npz_file):
 )
 def test_bad_split_sizes_fail_before_any_data_loads(npz_file, key, value, message):
     with pytest.raises(LlexpError, match=message):
-        NpzDataset(npz_file, num_classes=3, **{key: value})
+        NpzSource(npz_file, num_classes=3, **{key: value})
 
 
 def test_a_dataset_without_test_images_is_refused_before_training(tmp_path):
@@ -206,9 +206,9 @@ def test_a_dataset_without_test_images_is_refused_before_training(tmp_path):
         y_test=np.zeros(0, "int64"),
     )
     with pytest.raises(LlexpError, match="x_train and x_test must hold images"):
-        NpzDataset(path, num_classes=2)
+        NpzSource(path, num_classes=2)
     with pytest.raises(LlexpError, match="test_split=0"):
-        DigitsDataset(test_split=0)
+        DigitsSource(test_split=0)
 
 
 def write_cifar100(root, n_train=40, n_test=20):
@@ -268,3 +268,17 @@ def test_cifar100_mistakes_are_one_line(overrides, message):
 
     with pytest.raises(LlexpError, match=message):
         instantiate(compose("dataset=cifar100", *overrides).dataset)
+
+
+def test_a_run_folder_saved_before_the_sources_were_renamed_still_resumes():
+    """A run folder keeps the config it was made with; `llexp resume` checks that config again.
+    One written when the sources were called `*Dataset` still names its source."""
+    from omegaconf import OmegaConf
+
+    from llexp.api import compose
+    from llexp.checks import check_config
+
+    cfg = OmegaConf.create(OmegaConf.to_container(compose("dataset=digits"), resolve=True))
+    cfg.dataset._target_ = "llexp.data.DigitsDataset"  # as .hydra/config.yaml recorded it then
+    source = check_config(cfg).source
+    assert isinstance(source, DigitsSource) and source.input_shape == (8, 8, 1)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from llexp.api import compose
-from llexp.data import FolderDataset, NpzDataset
+from llexp.data import FolderSource, NpzSource
 from llexp.errors import instantiate
 
 from helpers import write_image_folder, write_npz
@@ -25,7 +25,7 @@ def npz(path, **changes):
 
 def loaded(path, caplog, **kwargs):
     with caplog.at_level(logging.INFO):
-        return NpzDataset(path, num_classes=3, val_split=0, **kwargs).load()
+        return NpzSource(path, num_classes=3, val_split=0, **kwargs).load()
 
 
 def test_one_hot_labels_become_class_indices(tmp_path, caplog):
@@ -72,7 +72,7 @@ def test_signed_pixels_within_eight_bits_are_read_as_eight_bit(tmp_path, caplog)
 def test_channels_first_images_are_moved_to_channels_last(tmp_path, caplog):
     rgb = lambda x: np.repeat(x[:, None], 3, axis=1)  # noqa: E731  (N, 3, 12, 12)
     path = npz(tmp_path / "d.npz", x_train=rgb, x_test=rgb)
-    source = NpzDataset(path, num_classes=3, val_split=0)
+    source = NpzSource(path, num_classes=3, val_split=0)
     assert source.input_shape == (12, 12, 3)
     with caplog.at_level(logging.INFO):
         assert source.load().x_train.shape == (60, 12, 12, 3)
@@ -87,7 +87,7 @@ def test_hidden_folders_and_files_are_not_images_of_a_class(tmp_path):
         (checkpoints / image.name).write_bytes(image.read_bytes())
     (root / names[1] / "._img000.png").write_bytes(b"resource fork, not an image")
     (root / ".trash").mkdir()
-    source = FolderDataset(root)
+    source = FolderSource(root)
     assert source.num_classes == 2
     assert len(source.train_files[0]) == 8
 
@@ -103,4 +103,4 @@ def test_the_config_and_the_dataset_count_the_same_classes(tmp_path):
 def test_a_link_to_a_sibling_class_inside_the_folder_is_followed(tmp_path):
     root, names = write_image_folder(tmp_path / "imgs", classes=2, per_class=4)
     (root / "more_a").symlink_to(root / names[0], target_is_directory=True)
-    assert FolderDataset(root).num_classes == 3
+    assert FolderSource(root).num_classes == 3

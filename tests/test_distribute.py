@@ -23,12 +23,12 @@ from helpers import TINY
 @pytest.fixture
 def no_data(monkeypatch):
     """Any attempt to load the digits fails the test: the checks must come first."""
-    from llexp.data import DigitsDataset
+    from llexp.data import DigitsSource
 
     def must_not_load(self):
         raise AssertionError("data loaded before the strategy check")
 
-    monkeypatch.setattr(DigitsDataset, "arrays", must_not_load)
+    monkeypatch.setattr(DigitsSource, "arrays", must_not_load)
 
 
 def test_unknown_strategy_is_one_line_before_any_data(tiny_cfg, tmp_path, no_data):

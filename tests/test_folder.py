@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from llexp.api import compose
-from llexp.data import FolderDataset
+from llexp.data import FolderSource
 from llexp.data.pipeline import ArrayPart, FilePart
 from llexp.errors import LlexpError
 
@@ -14,12 +14,12 @@ from helpers import TINY, write_image_folder
 
 def test_class_folders_are_split_seeded_and_stratified(tmp_path):
     root, names = write_image_folder(tmp_path / "imgs", classes=3, per_class=8)
-    source = FolderDataset(root, test_split=0.25, val_split=3, seed=0)
+    source = FolderSource(root, test_split=0.25, val_split=3, seed=0)
     assert source.input_shape == (8, 8, 3) and source.class_names == names
     data = source.splits()
     assert (len(data.train), len(data.val), len(data.test)) == (15, 3, 6)
     assert np.bincount(data.test.labels).tolist() == [2, 2, 2]  # stratified
-    again = FolderDataset(root, test_split=0.25, val_split=3, seed=0).splits()
+    again = FolderSource(root, test_split=0.25, val_split=3, seed=0).splits()
     assert data.test.paths == again.test.paths  # seeded
     # Pixels are the PNG's, scaled to [0, 1]; labels follow the folder names.
     x, y = data.sample("test", 6)
@@ -31,7 +31,7 @@ def test_class_folders_are_split_seeded_and_stratified(tmp_path):
 
 def test_train_and_test_subfolders_are_used_as_they_are(tmp_path):
     root, names = write_image_folder(tmp_path / "imgs", classes=2, per_class=6, split=True)
-    data = FolderDataset(root, val_split=0, seed=0).splits()
+    data = FolderSource(root, val_split=0, seed=0).splits()
     assert (len(data.train), len(data.val), len(data.test)) == (12, 0, 6)
     assert all("/test/" in p for p in data.test.paths)
     assert data.class_names == names
@@ -40,7 +40,7 @@ def test_train_and_test_subfolders_are_used_as_they_are(tmp_path):
 def test_grayscale_and_image_size_resize_mixed_images(tmp_path):
     root, _ = write_image_folder(tmp_path / "imgs", classes=2, per_class=4, size=(8, 8))
     Image.new("RGB", (12, 10), (255, 0, 0)).save(root / "class_a" / "wide.png")  # 10x12
-    source = FolderDataset(root, image_size=[6, 6], color_mode="grayscale", val_split=0, seed=0)
+    source = FolderSource(root, image_size=[6, 6], color_mode="grayscale", val_split=0, seed=0)
     assert source.input_shape == (6, 6, 1)
     x, _ = source.splits().sample("train", 10)
     assert x.shape == (len(x), 6, 6, 1) and 0.0 <= x.min() <= x.max() <= 1.0
@@ -48,13 +48,13 @@ def test_grayscale_and_image_size_resize_mixed_images(tmp_path):
 
 def test_images_are_read_from_disk_batch_by_batch(tmp_path):
     root, _ = write_image_folder(tmp_path / "imgs", classes=2, per_class=4)
-    data = FolderDataset(root, val_split=0, seed=0).splits()
+    data = FolderSource(root, val_split=0, seed=0).splits()
     assert isinstance(data.train, FilePart)
     # Rewriting a file after the pipelines exist changes what they read: nothing was loaded.
     Image.new("RGB", (8, 8), (255, 255, 255)).save(data.test.paths[0])
     x, _ = data.sample("test", 1)
     assert x.min() == 1.0
-    cached = FolderDataset(root, val_split=0, seed=0, cache=True).splits()
+    cached = FolderSource(root, val_split=0, seed=0, cache=True).splits()
     assert isinstance(cached.train, ArrayPart)  # cache=true: decoded once, kept in memory
 
 
@@ -116,7 +116,7 @@ def test_folder_mistakes_are_one_line_before_any_image_is_decoded(tmp_path, spoi
     spoil(root)
     path = tmp_path / kwargs.pop("path") if "path" in kwargs else root
     with pytest.raises(LlexpError, match=message) as error:
-        FolderDataset(path, **kwargs)
+        FolderSource(path, **kwargs)
     assert "\n" not in str(error.value)
 
 
@@ -159,7 +159,7 @@ def test_a_folder_of_pngs_trains_standardised_and_augmented_and_reloads(trainer,
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "completed" and set(metrics["per_class"]) == set(names)
     assert (run_dir / "augmented.png").is_file()
-    test = FolderDataset(root, seed=42).splits().test  # the run's test split (seed 42)
+    test = FolderSource(root, seed=42).splits().test  # the run's test split (seed 42)
     x = np.stack([np.asarray(Image.open(p), dtype="float32") / 255.0 for p in test.paths])
     model = load_model(run_dir)
     assert [layer.name for layer in model.layers[:2]] == ["image", "standardize"]
@@ -198,7 +198,7 @@ def test_train_with_valid_and_no_test_splits_the_test_set_from_train(tmp_path, v
     root, _ = write_image_folder(tmp_path / "imgs", classes=2, per_class=8)
     move_into(root, val_name, count=3)
     move_into(root, "train")
-    data = FolderDataset(root, test_split=0.2, val_split=0.5, seed=0).splits()
+    data = FolderSource(root, test_split=0.2, val_split=0.5, seed=0).splits()
     assert len(data.val) == 6 and all(f"/{val_name}/" in p for p in data.val.paths)
     assert (len(data.train), len(data.test)) == (8, 2)  # the 10 of train/, test split from it
     assert all("/train/" in p for p in [*data.train.paths, *data.test.paths])
@@ -209,7 +209,7 @@ def test_train_valid_and_test_folders_are_used_as_they_are(tmp_path):
     move_into(root, "valid", count=2)
     move_into(root, "test", count=3)
     move_into(root, "train")
-    data = FolderDataset(root, val_split=0.5, seed=0).splits()
+    data = FolderSource(root, val_split=0.5, seed=0).splits()
     assert (len(data.train), len(data.val), len(data.test)) == (8, 4, 6)
     assert data.class_names == names
     assert all("/valid/" in p for p in data.val.paths)
@@ -228,7 +228,7 @@ def test_a_folder_without_class_subfolders_trains_an_autoencoder(tmp_path, tiny_
     from llexp.runner import run
 
     root = unlabelled_folder(tmp_path / "imgs")
-    source = FolderDataset(root, val_split=2, test_split=2, seed=0)
+    source = FolderSource(root, val_split=2, test_split=2, seed=0)
     assert source.num_classes == 1 and source.no_labels
     cfg = compose(
         *[o for o in TINY if not o.startswith("model.")], "dataset=folder",

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from llexp.data import NpzDataset, array_splits
+from llexp.data import NpzSource, array_splits
 from llexp.data.pipeline import ArrayPart, Splits
 from llexp.data.preprocess import check_augment, make_augment, normalization
 from llexp.errors import LlexpError, instantiate
@@ -83,9 +83,9 @@ def test_augment_config_builds_layers_in_the_unit_pixel_range():
 def test_preprocessing_mistakes_fail_before_any_data_loads(
     override, message, tiny_cfg, tmp_path, monkeypatch
 ):
-    from llexp.data import DigitsDataset
+    from llexp.data import DigitsSource
 
-    monkeypatch.setattr(DigitsDataset, "arrays", lambda self: pytest.fail("data was loaded"))
+    monkeypatch.setattr(DigitsSource, "arrays", lambda self: pytest.fail("data was loaded"))
     with pytest.raises(LlexpError, match=message) as error:
         run(tiny_cfg(override), tmp_path)
     assert "\n" not in str(error.value)
@@ -99,7 +99,7 @@ def test_standardisation_statistics_come_from_the_training_split_only(tmp_path):
     x_test = (0.8 + rng.random((10, 4, 4, 3)) * 0.2).astype("float32")
     y = np.arange(40) % 2
     np.savez(path, x_train=x_train, y_train=y, x_test=x_test, y_test=y[:10])
-    source = NpzDataset(path, num_classes=2, val_split=8, seed=0, normalize="standardize")
+    source = NpzSource(path, num_classes=2, val_split=8, seed=0, normalize="standardize")
     data = source.splits()
     (layer,) = normalization(data, source.normalize)
     train = data.train.x  # the training split after the validation split was held out

@@ -94,12 +94,12 @@ def test_training_learns_digits(tiny_cfg, tmp_path):
 
 
 def test_too_deep_fails_before_loading_any_data(tiny_cfg, tmp_path, monkeypatch):
-    from llexp.data import DigitsDataset
+    from llexp.data import DigitsSource
 
     def must_not_load(self):
         raise AssertionError("data loaded before the depth check")
 
-    monkeypatch.setattr(DigitsDataset, "arrays", must_not_load)
+    monkeypatch.setattr(DigitsSource, "arrays", must_not_load)
     with pytest.raises(LlexpError, match="largest depth that fits is 3"):
         run(tiny_cfg("model.depth=4"), tmp_path)
     assert not (tmp_path / "model.weights.h5").exists()
@@ -119,9 +119,9 @@ def test_too_deep_fails_before_loading_any_data(tiny_cfg, tmp_path, monkeypatch)
 def test_monitor_and_objective_typos_fail_before_any_data_loads(
     tiny_cfg, tmp_path, monkeypatch, overrides, message
 ):
-    from llexp.data import DigitsDataset
+    from llexp.data import DigitsSource
 
-    monkeypatch.setattr(DigitsDataset, "arrays", lambda self: pytest.fail("data loaded"))
+    monkeypatch.setattr(DigitsSource, "arrays", lambda self: pytest.fail("data loaded"))
     with pytest.raises(LlexpError, match=message):
         run(tiny_cfg(*overrides), tmp_path)
 

@@ -70,13 +70,13 @@ def test_a_diverging_run_fails_instead_of_completing_with_nan(tiny_cfg, tmp_path
 
 def test_dataset_is_decoded_once_and_shared_read_only(tiny_cfg, monkeypatch):
     calls = []
-    original = data.DigitsDataset.arrays
+    original = data.DigitsSource.arrays
 
     def counting(self):
         calls.append(self.seed)
         return original(self)
 
-    monkeypatch.setattr(data.DigitsDataset, "arrays", counting)
+    monkeypatch.setattr(data.DigitsSource, "arrays", counting)
     data._cache.clear()
     first = instantiate(tiny_cfg().dataset).load()
     again = instantiate(tiny_cfg("dataset.subset=200", "dataset.val_split=0.2").dataset).load()
@@ -91,7 +91,7 @@ def test_dataset_is_decoded_once_and_shared_read_only(tiny_cfg, monkeypatch):
 def test_npz_cache_notices_a_rewritten_file(tmp_path, npz_file):
     from helpers import write_npz
 
-    source = data.NpzDataset(npz_file, num_classes=3)
+    source = data.NpzSource(npz_file, num_classes=3)
     before = source.load()
     time.sleep(0.01)
     write_npz(npz_file, n_test=30)

@@ -1,12 +1,12 @@
-"""The `llexp.Trainer` GradientTape loop on plain arrays: history, evaluation, callbacks."""
+"""`TapeLoop` (`llexp.Trainer`), the GradientTape loop, on plain arrays: history, evaluation,
+callbacks."""
 
 import keras
 import numpy as np
 import pytest
 
-from llexp import Trainer
 from llexp.data import array_splits
-from llexp.trainers import FitTrainer, TapeTrainer
+from llexp.trainers import FitTrainer, TapeLoop, TapeTrainer
 
 
 def blobs(n=96, seed=0):
@@ -41,7 +41,7 @@ def test_trainer_on_plain_arrays_learns_and_keeps_a_fit_shaped_history(tmp_path)
     x, y = blobs()
     xv, yv = blobs(32, seed=1)
     adam = keras.optimizers.Adam(0.01)
-    trainer = Trainer(classifier(), "sparse_categorical_crossentropy", adam, accuracy())
+    trainer = TapeLoop(classifier(), "sparse_categorical_crossentropy", adam, accuracy())
     history = trainer.fit(x, y, xv, yv, epochs=10, batch_size=16, verbose=0)
     assert history is trainer.history
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history)
@@ -60,7 +60,7 @@ def test_history_loss_averages_over_samples_like_keras_evaluate():
     keras.utils.set_random_seed(0)
     x, y = blobs(50)  # batches of 16, 16, 16, 2: a batch mean would weigh the last 2 images as 16
     model = classifier()
-    trainer = Trainer(model, keras.losses.SparseCategoricalCrossentropy(), "sgd", accuracy())
+    trainer = TapeLoop(model, keras.losses.SparseCategoricalCrossentropy(), "sgd", accuracy())
     ours = trainer.evaluate(x, y, batch_size=16)
     model.compile(loss="sparse_categorical_crossentropy", metrics=accuracy())
     theirs = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
@@ -73,7 +73,7 @@ def test_a_loss_given_by_name_trains_exactly_like_the_loss_object(name, loss):
     weights = []
     for loss_function in (name, loss):
         keras.utils.set_random_seed(0)
-        trainer = Trainer(autoencoder(), loss_function, keras.optimizers.SGD(0.1))
+        trainer = TapeLoop(autoencoder(), loss_function, keras.optimizers.SGD(0.1))
         trainer.fit(x, x, epochs=1, batch_size=16, verbose=0)
         weights.append(trainer.model.get_weights())
     for by_name, by_object in zip(*weights, strict=True):
@@ -85,7 +85,7 @@ def test_one_code_path_trains_a_reconstruction_model(tmp_path):
     x, _ = blobs()
     xv, _ = blobs(32, seed=1)
     mse = [keras.metrics.MeanSquaredError(name="mse")]
-    trainer = Trainer(autoencoder(), "mse", keras.optimizers.Adam(0.01), mse)
+    trainer = TapeLoop(autoencoder(), "mse", keras.optimizers.Adam(0.01), mse)
     history = trainer.fit(x, x, xv, xv, epochs=5, batch_size=16, verbose=0)
     assert set(history) == {"loss", "mse", "val_loss", "val_mse"}
     assert history["val_mse"][-1] < history["val_mse"][0]
@@ -128,7 +128,7 @@ class BatchCounter(keras.callbacks.Callback):
 
 def test_early_stopping_stops_the_tape_loop():
     x, y = blobs()
-    trainer = Trainer(classifier(), "sparse_categorical_crossentropy", "adam", accuracy())
+    trainer = TapeLoop(classifier(), "sparse_categorical_crossentropy", "adam", accuracy())
     # min_delta=10: no epoch after the first can improve enough, so patience 0 stops epoch 2.
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=0, min_delta=10.0)
     history = trainer.fit(x, y, x, y, epochs=10, batch_size=32, callbacks=[stop], verbose=0)
@@ -142,7 +142,7 @@ def test_checkpoint_writes_the_best_weights(tmp_path):
     checkpoint = keras.callbacks.ModelCheckpoint(
         str(path), monitor="val_loss", save_best_only=True, save_weights_only=True
     )
-    trainer = Trainer(model, "sparse_categorical_crossentropy", "adam", accuracy())
+    trainer = TapeLoop(model, "sparse_categorical_crossentropy", "adam", accuracy())
     trainer.fit(x, y, x, y, epochs=2, batch_size=32, callbacks=[checkpoint], verbose=0)
     assert checkpoint.best == pytest.approx(min(trainer.history["val_loss"]))
     fresh = classifier()
@@ -153,7 +153,7 @@ def test_nan_loss_stops_the_tape_loop_after_one_batch():
     x, _ = blobs()
     x[:] = np.nan  # (cross-entropy clips NaN probabilities to a finite loss; MSE does not)
     counter = BatchCounter()
-    trainer = Trainer(autoencoder(), "mse", "sgd")
+    trainer = TapeLoop(autoencoder(), "mse", "sgd")
     history = trainer.fit(
         x,
         x,
@@ -168,7 +168,7 @@ def test_nan_loss_stops_the_tape_loop_after_one_batch():
 
 def test_progress_bar_is_keras_s_and_verbose_0_is_silent(capsys):
     x, y = blobs(32)
-    trainer = Trainer(classifier(), "sparse_categorical_crossentropy", "adam", accuracy())
+    trainer = TapeLoop(classifier(), "sparse_categorical_crossentropy", "adam", accuracy())
     trainer.fit(x, y, epochs=1, batch_size=16, verbose=0)
     assert capsys.readouterr().out == ""
     trainer.fit(x, y, epochs=2, batch_size=16, verbose=2)

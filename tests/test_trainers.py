@@ -186,12 +186,12 @@ def test_tensorboard_without_its_package_is_one_clear_line(tiny_cfg, monkeypatch
 def test_mistakes_fail_in_one_line_before_any_data_loads(
     override, message, tiny_cfg, tmp_path, monkeypatch
 ):
-    from llexp.data import DigitsDataset
+    from llexp.data import DigitsSource
 
     def must_not_load(self):
         raise AssertionError("data loaded before the config was checked")
 
-    monkeypatch.setattr(DigitsDataset, "arrays", must_not_load)
+    monkeypatch.setattr(DigitsSource, "arrays", must_not_load)
     with pytest.raises(LlexpError, match=message):
         run(tiny_cfg(*override.split()), tmp_path)
     assert not (tmp_path / "history.csv").exists()

@@ -29,8 +29,9 @@ _cache: dict[tuple, tuple[tuple[np.ndarray, ...], list[str] | None]] = {}
 
 
 @dataclass
-class Dataset:
-    """Arrays ready for training: images float32 in [0, 1] shaped (N, H, W, C), labels int32."""
+class Arrays:
+    """A source's data in memory, split and ready for training: images float32 in [0, 1] shaped
+    (N, H, W, C), labels int32. (`Splits` puts the `tf.data` pipelines over them.)"""
 
     name: str
     x_train: np.ndarray
@@ -54,7 +55,7 @@ class Source:
     """What every dataset config instantiates: a description now, the data on `splits()`.
 
     A subclass that holds its data in memory implements `arrays()`; one that streams its images
-    (`FolderDataset`) overrides `splits()` instead.
+    (`FolderSource`) overrides `splits()` instead.
 
     Args:
         num_classes: number of classes; labels are 0..num_classes-1.
@@ -138,8 +139,8 @@ class Source:
         _cache[key] = arrays, self.text_classes
         return arrays
 
-    def load(self) -> Dataset:
-        """Reads (or reuses), scales and splits the data into a `Dataset`."""
+    def load(self) -> Arrays:
+        """Reads (or reuses), scales and splits the data into `Arrays`."""
         x_train, y_train, x_test, y_test = self.decoded()
         # Checked on every load, not only on decoding: a sweep reuses the cached arrays for jobs
         # whose image_shape or num_classes differ.
@@ -156,7 +157,7 @@ class Source:
         if self.subset:
             x_train, y_train = take(x_train, y_train, self.subset, self.seed, "dataset.subset")
         x_train, x_val, y_train, y_val = split(x_train, y_train, self.val_split, self.seed)
-        return Dataset(self.name, x_train, y_train, x_val, y_val, x_test, y_test, self.class_names)
+        return Arrays(self.name, x_train, y_train, x_val, y_val, x_test, y_test, self.class_names)
 
     def splits(self) -> Splits:
         """The train, validation and test `tf.data` pipelines over the loaded arrays."""

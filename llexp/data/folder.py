@@ -88,7 +88,7 @@ def jpeg_ends(path: Path) -> bool:
         return b"\xff\xd9" in file.read().rstrip(b"\x00\r\n ")[-64:]
 
 
-class FolderDataset(Source):
+class FolderSource(Source):
     """Images in class subfolders, streamed from disk (see the module docstring for the layout).
 
     Args:

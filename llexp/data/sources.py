@@ -31,7 +31,7 @@ OFFLINE_HINT = (
 KERAS_IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 
 
-class KerasDataset(Source):
+class KerasSource(Source):
     """A `keras.datasets` dataset (mnist, fashion_mnist, cifar10), downloaded once into the cache.
 
     Args:
@@ -66,7 +66,7 @@ class KerasDataset(Source):
         )
 
 
-class Cifar100Dataset(KerasDataset):
+class Cifar100Source(KerasSource):
     """CIFAR-100 via `keras.datasets.cifar100`: 100 fine classes or their 20 coarse superclasses.
 
     Args:
@@ -75,7 +75,7 @@ class Cifar100Dataset(KerasDataset):
         class_names: the names of the classes (the config gives CIFAR-100's, from `label_names`).
         label_names: `{"fine": [...], "coarse": [...]}`, the archive's names per label mode: the
             config takes `class_names` from it (an argument so that the YAML may hold it).
-        image_shape, val_split, subset, seed, ...: see `KerasDataset` and `Source`.
+        image_shape, val_split, subset, seed, ...: see `KerasSource` and `Source`.
     """
 
     CLASSES = {"fine": 100, "coarse": 20}
@@ -112,7 +112,7 @@ class Cifar100Dataset(KerasDataset):
         return arrays
 
 
-class DigitsDataset(Source):
+class DigitsSource(Source):
     """scikit-learn's bundled 8x8 digits (no download), with a seeded, stratified test split."""
 
     name = "digits"
@@ -136,7 +136,7 @@ class DigitsDataset(Source):
         return (x_train, y_train), (x_test, y_test)
 
 
-class NpzDataset(Source):
+class NpzSource(Source):
     """A local `.npz` holding `x_train, y_train, x_test, y_test`.
 
     Args:

@@ -16,62 +16,62 @@ layers = lazy("keras.layers")
 CODES_TARGET = "llexp.codes.EncoderCodes"
 
 
-def encoder_run(path, key: str = "model.encoder_from") -> Path:
+def encoder_run_dir(path, key: str = "model.encoder_from") -> Path:
     """The folder of a finished autoencoder run (it holds encoder.json), or one line on why not."""
-    run = Path(str(path)).expanduser()
-    if not run.is_dir():
+    run_dir = Path(str(path)).expanduser()
+    if not run_dir.is_dir():
         raise LlexpError(f"{key}={path}: no such folder; pass the run folder of an autoencoder run")
-    if not (run / "metrics.json").is_file() or not (run / "model.json").is_file():
+    if not (run_dir / "metrics.json").is_file() or not (run_dir / "model.json").is_file():
         raise LlexpError(
             f"{key}={path} is not a finished llexp run folder (no metrics.json and model.json); "
             "pass the folder an autoencoder run printed at its end"
         )
-    status = record.status(run)
+    status = record.status(run_dir)
     if status != "completed":
         raise LlexpError(
             f"{key}={path} holds a run that did not complete (status: {status}); "
             "pass the folder of a completed autoencoder run"
         )
-    if not (run / "encoder.json").is_file():
-        target = run_config(run).get("model", {}).get("_target_", "?")
+    if not (run_dir / "encoder.json").is_file():
+        target = run_config(run_dir).get("model", {}).get("_target_", "?")
         raise LlexpError(
             f"{key}={path} is a run of {target}, not of an autoencoder (it has no encoder.json); "
             "pass the folder of a model=autoencoder run"
         )
-    return run.resolve()
+    return run_dir.resolve()
 
 
-def run_config(run: Path) -> dict:
+def run_config(run_dir: Path) -> dict:
     """The resolved config a finished run recorded in its metrics.json."""
-    return record.read(run).get("config", {})
+    return record.read(run_dir).get("config", {})
 
 
-def load_encoder(run: Path, name: str) -> keras.Model:
+def load_encoder(run_dir: Path, name: str) -> keras.Model:
     """The trained encoder saved by an autoencoder run, renamed `name` (two stacked encoders
     must not share a name inside one model)."""
-    spec = json.loads((run / "encoder.json").read_text())
+    spec = json.loads((run_dir / "encoder.json").read_text())
     spec["config"]["name"] = name
     encoder = keras.models.model_from_json(json.dumps(spec))
-    encoder.load_weights(str(run / "encoder.weights.h5"))
+    encoder.load_weights(str(run_dir / "encoder.weights.h5"))
     return encoder
 
 
-def chained_runs(encoder_from) -> list[Path]:
+def chained_run_dirs(encoder_from) -> list[Path]:
     """The autoencoder run folders of `model.encoder_from` (one, or a list, bottom first), each
     trained on the codes of the one before, or one line on why not."""
     paths = [encoder_from] if isinstance(encoder_from, (str, Path)) else list(encoder_from)
     if not paths:
         raise LlexpError("model.encoder_from=[] names no run; pass an autoencoder run folder")
-    runs = [encoder_run(p) for p in paths]
-    for lower, upper in zip(runs, runs[1:], strict=False):
+    run_dirs = [encoder_run_dir(p) for p in paths]
+    for lower, upper in zip(run_dirs, run_dirs[1:], strict=False):
         dataset = run_config(upper).get("dataset", {})
         source = dataset.get("encoder_from")
-        if dataset.get("_target_") != CODES_TARGET or encoder_run(source) != lower:
+        if dataset.get("_target_") != CODES_TARGET or encoder_run_dir(source) != lower:
             raise LlexpError(
                 f"model.encoder_from: {upper} was not trained on the codes of {lower}; "
                 f"train it with dataset=codes dataset.encoder_from={lower}"
             )
-    return runs
+    return run_dirs
 
 
 def shape_text(shape) -> str:
@@ -117,26 +117,26 @@ class EncoderClassifier(Classifier):
         schema.check_arguments(schema.model.EncoderClassifier, "model.", locals())
         self.check_head(num_classes, dense, width, dropout, activation)
         self.check_head_shape(head, head_convs, head_batch_norm)
-        self.runs = chained_runs(encoder_from)
+        self.run_dirs = chained_run_dirs(encoder_from)
         self.freeze = bool(freeze)
 
     def describe(self) -> str:
         state = "frozen" if self.freeze else "fine-tuned"
-        return f"{self.name} {len(self.runs)} {state} encoder(s) dense={self.dense}"
+        return f"{self.name} {len(self.run_dirs)} {state} encoder(s) dense={self.dense}"
 
     def forward(self, inputs):
         x = inputs
-        for k, run in enumerate(self.runs):
-            encoder = load_encoder(run, f"encoder{k + 1}")
+        for k, run_dir in enumerate(self.run_dirs):
+            encoder = load_encoder(run_dir, f"encoder{k + 1}")
             expected = tuple(encoder.input_shape[1:])
             if tuple(x.shape[1:]) != expected:
-                given = "images" if k == 0 else f"codes of {self.runs[k - 1]}"
+                given = "images" if k == 0 else f"codes of {self.run_dirs[k - 1]}"
                 raise LlexpError(
-                    f"the encoder of {run} takes {shape_text(expected)} inputs but gets "
+                    f"the encoder of {run_dir} takes {shape_text(expected)} inputs but gets "
                     f"{shape_text(x.shape[1:])} {given}; use the dataset it was trained on"
                 )
             encoder.trainable = not self.freeze
             x = encoder(x)
-            if k < len(self.runs) - 1:  # what the codes dataset fed the next autoencoder
+            if k < len(self.run_dirs) - 1:  # what the codes dataset fed the next autoencoder
                 x = layers.Activation("sigmoid", name=f"codes{k + 1}")(x)
         return self.head(x, self.dense, self.activation, self.dropout, self.num_classes)

@@ -10,7 +10,7 @@ from llexp.errors import LlexpError, whole
 from llexp.lazy import lazy
 from llexp.models.autoencoder import Autoencoder
 from llexp.models.base import check_loss
-from llexp.models.encoder_classifier import chained_runs, run_config, shape_text
+from llexp.models.encoder_classifier import chained_run_dirs, run_config, shape_text
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -45,12 +45,12 @@ class StackedAutoencoder(Autoencoder):
         width: int | None = None,
     ):
         schema.check_arguments(schema.model.StackedAutoencoder, "model.", locals())
-        self.runs = chained_runs(encoder_from)
-        for k, run in enumerate(self.runs[1:], start=2):
-            last = run_config(run).get("model", {}).get("last_activation")
+        self.run_dirs = chained_run_dirs(encoder_from)
+        for k, run_dir in enumerate(self.run_dirs[1:], start=2):
+            last = run_config(run_dir).get("model", {}).get("last_activation")
             if last != "sigmoid":
                 raise LlexpError(
-                    f"model.encoder_from: stage {k} ({run}) has last_activation={last}; stages "
+                    f"model.encoder_from: stage {k} ({run_dir}) has last_activation={last}; stages "
                     "above the first need sigmoid (the codes they learn are squashed by one) to "
                     "be fine-tuned together"
                 )
@@ -60,19 +60,19 @@ class StackedAutoencoder(Autoencoder):
         self.depth, self.bottleneck = 0, None
 
     def describe(self) -> str:
-        return f"{self.name} of {len(self.runs)} stage(s) loss={self.loss_name}"
+        return f"{self.name} of {len(self.run_dirs)} stage(s) loss={self.loss_name}"
 
     def check(self, input_shape) -> None:
         """The first stage's images are the ones it takes (checked when built)."""
 
     def forward(self, inputs):
-        stages = [stage_model(run) for run in self.runs]
+        stages = [stage_model(run_dir) for run_dir in self.run_dirs]
         x, last = inputs, len(stages)
         for k, model in enumerate(stages, start=1):
             expected = tuple(model.input_shape[1:])
             if tuple(x.shape[1:]) != expected:
                 raise LlexpError(
-                    f"stage {k} ({self.runs[k - 1]}) takes {shape_text(expected)} inputs but "
+                    f"stage {k} ({self.run_dirs[k - 1]}) takes {shape_text(expected)} inputs but "
                     f"gets {shape_text(x.shape[1:])}; use the dataset stage 1 was trained on"
                 )
             for layer in encoder_layers(model):
@@ -88,11 +88,11 @@ class StackedAutoencoder(Autoencoder):
         return x
 
 
-def stage_model(run: Path):
+def stage_model(run_dir: Path):
     """The whole trained autoencoder of a stage's run folder."""
     from llexp.artifacts import load_model
 
-    return load_model(run)
+    return load_model(run_dir)
 
 
 def encoder_layers(model) -> list:

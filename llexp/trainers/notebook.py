@@ -1,5 +1,5 @@
-"""What the notebook `Trainer` gives without being asked: accuracy for a classifier's loss, and
-predictions that work where notebook code expects a tensor."""
+"""What the notebook loop (`TapeLoop`, `llexp.Trainer`) gives without being asked: accuracy for
+a classifier's loss, and predictions that work where notebook code expects a tensor."""
 
 from __future__ import annotations
 
