@@ -1,7 +1,8 @@
 """`python -m llexp` / `llexp`: a thin Hydra entry point around `llexp.runner.run`.
 
 `llexp review PATH...` goes to `llexp.review` instead (no Hydra, no TensorFlow),
-`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra), and
+`llexp resume RUN_DIR` to `llexp.resume` (the run's own saved config, no Hydra),
+`llexp embed RUN_DIR FOLDER` to `llexp.embed` (a trained encoder on new images), and
 `llexp stack ...` to `llexp.stack` (a chain of ordinary runs, one process each).
 """
 
@@ -21,7 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import cli_help, compat, plugins, record, resume, signals, slurm, sweep
+from llexp import background, cli_help, compat, plugins, record, resume, signals, slurm, sweep
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import did_you_mean, one_line_errors, reported
@@ -105,8 +106,20 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
             from llexp.search.pruning import PruneTrial
 
             pruning.append(PruneTrial(trial, parts.objective))
+        # One job after another in this process (Hydra's basic launcher, not one that starts a
+        # process per job and may end it at once): the next job trains while this one's
+        # figures and tables are written (`llexp.background`; flushed before the command ends).
+        launcher = str(hydra_cfg.launcher.get("_target_", "")) if multirun else ""
+        in_background = launcher.endswith("BasicLauncher")
         with compat.dropping_traced_gradients(enabled=alone), slurm.requeue_signal():
-            result = run(cfg, out_dir, resume=resuming, checked=parts, callbacks=pruning)
+            result = run(
+                cfg,
+                out_dir,
+                resume=resuming,
+                checked=parts,
+                callbacks=pruning,
+                background=in_background,
+            )
         if result.metrics["status"] == PRUNED:
             study.tell_pruned(trial)
     except Exception as error:
@@ -170,6 +183,10 @@ def command(argv: list[str]) -> int:
         return review(argv[1:])
     if argv[:1] == ["resume"]:
         return resume.main(argv[1:])
+    if argv[:1] == ["embed"]:
+        from llexp.embed import main as embed
+
+        return embed(argv[1:])
     if argv[:1] == ["stack"]:
         from llexp.stack import main as stack
 
@@ -201,6 +218,8 @@ def command(argv: list[str]) -> int:
             if isinstance(stop, SystemExit):
                 raise
             return code
+        finally:
+            background.flush()  # every run's figures and tables written before the exit
     return 1 if sweep.FAILED_JOBS else 0
 
 

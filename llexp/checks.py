@@ -16,8 +16,9 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from llexp import loggers, memory, schema
+from llexp import callbacks, loggers, memory, schema
 from llexp.errors import LlexpError, instantiate
+from llexp.models.classifier import Classifier
 
 # keras.optimizers' classes as of Keras 3.15 (tests/test_startup.py compares them with the
 # installed Keras's): a misspelt optimizer `_target_` ends before TensorFlow starts.
@@ -65,7 +66,13 @@ def check_config(cfg: DictConfig) -> Parts:
     source.every_class = family.needs_labels  # a class without images: only a classifier's
     trainer = instantiate(cfg.trainer)
     memory.check_memory(family, source.input_shape, trainer.batch_size)
+    if getattr(trainer, "class_weight", None) is not None and not isinstance(family, Classifier):
+        raise LlexpError(
+            f"trainer.class_weight={trainer.class_weight} weighs the classes of a classifier's "
+            f"loss; {family.name} learns no classes: use trainer.class_weight=null"
+        )
     schedule = instantiate(cfg.schedule)
+    callbacks.check(cfg)
     objective = check_objective(cfg.get("objective") or family.objective, family, trainer)
     return Parts(source, family, trainer, schedule, objective)
 

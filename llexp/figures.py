@@ -10,13 +10,14 @@ servers, sweeps), and a notebook still shows the figure a function returns.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 from matplotlib.artist import setp
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from llexp.record.files import atomic
 
@@ -27,10 +28,28 @@ def subplots(figsize, **kwargs):
     return fig, fig.subplots(**kwargs)
 
 
-def save_figure(fig, path: Path) -> None:
-    """Saves `fig` as `path` atomically (a killed run leaves no half-written picture)."""
+def save_figure(fig, path: Path):
+    """Saves `fig` as `path` atomically (a killed run leaves no half-written picture); returns
+    `fig`, so that a notebook or a test can look at what was drawn."""
     with atomic(path, Path(path).suffix) as tmp:
         fig.savefig(tmp, dpi=100)
+    return fig
+
+
+def wrapped(text: str, inches: float, fontsize: float = 10) -> str:
+    """`text` with each line wrapped to fit `inches` at `fontsize` points (a character is about
+    0.6 of the font size wide): a long title keeps every word inside the figure."""
+    chars = max(10, int(inches * 72 / (0.6 * fontsize)))
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, chars) or [""]) for line in str(text).splitlines()
+    )
+
+
+def epoch_axis(ax, epochs: int) -> None:
+    """Whole epochs on the x axis: ticks only at integers, the view half an epoch past the ends
+    (one epoch alone would otherwise be ticked 0.96 ... 1.04)."""
+    ax.set_xlim(0.5, max(1, epochs) + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
 
 
 def margins(fig, left: float, right: float, bottom: float, top: float, gap: float = 0.0) -> None:
@@ -50,9 +69,9 @@ def margins(fig, left: float, right: float, bottom: float, top: float, gap: floa
     )
 
 
-def plot_history(history: dict, path: Path, title: str) -> None:
+def plot_history(history: dict, path: Path, title: str):
     """One panel per quantity (loss, accuracy, ...), training vs validation, against epochs."""
-    save_figure(history_figure(history, title), path)
+    return save_figure(history_figure(history, title), path)
 
 
 def history_figure(history: dict, title: str):
@@ -65,11 +84,12 @@ def history_figure(history: dict, title: str):
         if f"val_{name}" in history:
             ax.plot(epochs, history[f"val_{name}"], "o-", label="validation")
         ax.set(xlabel="epoch", ylabel=name, title=name)
-        ax.xaxis.get_major_locator().set_params(integer=True)  # no epoch 1.5
+        epoch_axis(ax, len(history[name]))  # no epoch 1.5
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(title)
-    margins(fig, left=0.8, right=0.2, bottom=0.55, top=0.75, gap=0.9)
+    text = wrapped(title, 5 * len(names) - 0.4, 12)
+    fig.suptitle(text)
+    margins(fig, left=0.8, right=0.2, bottom=0.55, top=0.55 + 0.2 * text.count("\n"), gap=0.9)
     return fig
 
 
@@ -85,44 +105,48 @@ def show(ax, image: np.ndarray) -> None:
     ax.set_yticks([])
 
 
-def tiled_figure(canvas: np.ndarray, cell_inches: float, cols: int, extra_height: float = 0.9):
+def tiled_figure(canvas: np.ndarray, cell_inches: float, cols: int, title: str, fontsize=10):
     """A figure with one axes showing `canvas` (from `tiled`), `cell_inches` per grid column,
-    and `extra_height` inches above it for a title of up to three lines.
+    and `title` wrapped to the figure's width above it.
 
     The layout is fixed here, not found by `tight_layout` (which lays every text out once more
     to measure it: a third of the figure's cost)."""
     inches = cols * cell_inches / canvas.shape[1]  # per canvas pixel
-    size = (canvas.shape[1] * inches, canvas.shape[0] * inches + extra_height)
+    width = canvas.shape[1] * inches
+    title = wrapped(title, width - 0.2, fontsize)
+    extra_height = 0.25 + 0.2 * (title.count("\n") + 1) * fontsize / 10
+    size = (width, canvas.shape[0] * inches + extra_height)
     fig, ax = subplots(size)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - extra_height / size[1])
     show(ax, canvas)
     ax.axis("off")
+    ax.set_title(title, fontsize=fontsize)
     return fig, ax
 
 
-def labelled_tiles(images, labels, colors, path: Path, title: str, cell: float = 1.6) -> None:
+def labelled_tiles(images, labels, colors, path: Path, title: str, cell: float = 1.6):
     """Images tiled into one picture (one `imshow`: a subplot per image costs ten times more to
     draw), each with its label beneath it as text."""
     images = np.asarray(images, dtype="float32")
-    cols = math.ceil(math.sqrt(len(images)))
+    cols = max(4, math.ceil(math.sqrt(len(images))))  # room for the title over few images
     h, w = images.shape[1:3]
     canvas, corners = tiled(images, cols, pad=max(2, round(0.35 * h)))  # room for a label
-    fig, ax = tiled_figure(canvas, cell, cols)
+    fig, ax = tiled_figure(canvas, cell, cols, title)
     for (top, left), label, color in zip(corners, labels, colors, strict=True):
-        ax.text(left + w / 2, top + h, label, color=color, ha="center", va="top", fontsize=8)
-    ax.set_title(title, fontsize=10)
-    save_figure(fig, path)
+        ax.text(left - 0.5 + w / 2, top - 0.5 + h, label, color=color, ha="center", va="top",
+                fontsize=8)  # fmt: skip
+    return save_figure(fig, path)
 
 
-def samples(x, labels, class_names, path: Path, title: str, n: int = 25) -> None:
+def samples(x, labels, class_names, path: Path, title: str, n: int = 25):
     """The first `n` images with their labels (class names)."""
     count = min(n, len(x))
     names = [str(class_names[label]) for label in labels[:count]]
     title = f"{title}\nfirst {count} training images and their labels"
-    labelled_tiles(x[:count], names, ["black"] * count, path, title)
+    return labelled_tiles(x[:count], names, ["black"] * count, path, title)
 
 
-def predictions(x, y_true, y_pred, class_names, path: Path, title: str, n: int = 25) -> None:
+def predictions(x, y_true, y_pred, class_names, path: Path, title: str, n: int = 25):
     """The first `n` images labelled "predicted | true": green when right, red when wrong."""
     count = min(n, len(x))
     pairs = list(zip(y_true[:count], y_pred[:count], strict=True))
@@ -130,17 +154,20 @@ def predictions(x, y_true, y_pred, class_names, path: Path, title: str, n: int =
     colors = ["green" if pred == true else "red" for true, pred in pairs]
     right = colors.count("green")
     title = f"{title}\ntest images, predicted | true: {right} of {count} right (green)"
-    labelled_tiles(x[:count], names, colors, path, title, cell=1.8)
+    return labelled_tiles(x[:count], names, colors, path, title, cell=1.8)
 
 
 def probabilities(
-    x, y_true, probs, class_names, path: Path, title: str, rows: int = 5, cols: int = 3
-) -> None:
+    x, y_true, probs, class_names, path: Path, title: str, rows: int = 10, cols: int = 4
+):
     """Test images beside bar charts of their class probabilities (as in the Keras tutorial):
-    the predicted class's bar red, the true class's bar blue (blue alone when right).
+    the predicted class's bar red, the true class's bar blue (blue alone when right); the
+    classes named under each chart (every few of them when there are many).
 
     One picture: each cell is an image and a white panel the width of two images, the bars of
     all cells drawn over the panels as one collection (a subplot per chart is ten times slower).
+    Pixel (r, c) of the picture covers [c - 0.5, c + 0.5] x [r - 0.5, r + 0.5]: the bars are
+    placed on those edges, so each stays inside its panel.
     """
     count = min(rows * cols, len(x))
     x = np.asarray(x[:count], dtype="float32")
@@ -149,41 +176,51 @@ def probabilities(
     # Tile (image | gap | panel) cells: the panel is painted white, bars go over it below.
     cells = np.full((count, h, w + gap + chart, x.shape[-1]), 0.5, dtype="float32")
     cells[:, :, :w], cells[:, :, w + gap :] = x, 1.0
-    canvas, corners = tiled(cells, cols, pad=max(2, round(0.35 * h)))
-    fig, ax = tiled_figure(canvas, 4.0, cols)
+    canvas, corners = tiled(cells, cols, pad=max(3, round(0.8 * h)))  # room for two texts
+    fig, ax = tiled_figure(
+        canvas,
+        3.0,
+        cols,
+        f"{title}\nclass probabilities on test images: predicted red, true blue "
+        "(label: predicted, confidence, (true))",
+    )
     bars, colors, width = [], [], 0.8 * chart / k
+    step = math.ceil(k / 10)  # at most 10 class names under a chart
+    names = [str(name)[:8] for name in class_names]
+    rotation = 90 if max(len(n) for n in names) > 2 else 0  # long names stand upright
     for i, (top, left) in enumerate(corners):
         true, pred = int(y_true[i]), int(np.argmax(probs[i]))
+        panel, bottom = left + w + gap - 0.5, top + h - 0.5  # the panel's left and bottom edges
         for j, p in enumerate(np.asarray(probs[i], dtype="float64")):
-            x0 = left + w + gap + (j + 0.5) * chart / k - width / 2
-            y0, y1 = top + h, top + h - p * h  # the image's y axis points down
-            bars.append([(x0, y0), (x0 + width, y0), (x0 + width, y1), (x0, y1)])
+            x0 = panel + (j + 0.5) * chart / k - width / 2
+            y1 = bottom - min(max(p, 0.0), 1.0) * h  # the image's y axis points down
+            bars.append([(x0, bottom), (x0 + width, bottom), (x0 + width, y1), (x0, y1)])
             colors.append("blue" if j == true else "red" if j == pred else "#777777")
+        for j in range(0, k, step):  # the class names on the chart's axis
+            ax.text(panel + (j + 0.5) * chart / k, bottom, names[j], rotation=rotation,
+                    ha="center", va="top", fontsize=5, color="#333333")  # fmt: skip
         ax.text(
-            left,
-            top + h,
+            left - 0.5,
+            top - 0.5,
             f"{class_names[pred]} {100 * probs[i][pred]:.0f}% ({class_names[true]})",
             color="blue" if pred == true else "red",
             ha="left",
-            va="top",
-            fontsize=8,
+            va="bottom",
+            fontsize=7,
         )
     # One collection for every bar: far cheaper to draw than one patch per bar.
     ax.add_collection(PolyCollection(bars, facecolors=colors, linewidths=0))
     ax.set_xlim(-0.5, canvas.shape[1] - 0.5)
     ax.set_ylim(canvas.shape[0] - 0.5, -0.5)
-    ax.set_title(
-        f"{title}\nclass probabilities on test images: predicted red, true blue "
-        "(label: predicted, confidence, (true))",
-        fontsize=10,
-    )
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str) -> None:
+def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str):
     """Counts of (true, predicted) classes, labelled with the class names."""
     k = len(class_names)
-    side = max(5.0, 0.55 * k + 2.5)
+    side = min(max(5.0, 0.55 * k + 2.5), 20.0)  # 100 classes: 20 inches, smaller names
+    fontsize = 10 if k <= 30 else 6
+    title = wrapped(f"{title}\nconfusion matrix, {int(matrix.sum())} test images", 0.7 * side, 10)
     fig, ax = subplots((side + 1.0, side))
     drawn = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(drawn, ax=ax, label="test images")
@@ -194,8 +231,9 @@ def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str) ->
         yticklabels=class_names,
         xlabel="predicted class",
         ylabel="true class",
-        title=f"{title}\nconfusion matrix, {int(matrix.sum())} test images",
+        title=title,
     )
+    ax.tick_params(labelsize=fontsize)
     setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
     if k <= 20:  # beyond that the counts would overlap
         dark = matrix.max() / 2
@@ -203,12 +241,13 @@ def confusion_matrix(matrix: np.ndarray, class_names, path: Path, title: str) ->
             color = "white" if count > dark else "black"
             ax.text(j, i, int(count), ha="center", va="center", color=color, fontsize=8)
     # Room for the longest class name (about 0.08 inch a character), slanted under the matrix.
-    name = 0.08 * max(len(str(n)) for n in class_names)
-    margins(fig, left=0.7 + name, right=0.3, bottom=0.7 + 0.72 * name, top=0.75)
-    save_figure(fig, path)
+    name = 0.08 * fontsize / 10 * max(len(str(n)) for n in class_names)
+    top = 0.35 + 0.2 * (title.count("\n") + 1)
+    margins(fig, left=0.7 + name, right=0.3, bottom=0.7 + 0.72 * name, top=top)
+    return save_figure(fig, path)
 
 
-def reconstructions(x, outputs, size: int, path: Path, title: str) -> None:
+def reconstructions(x, outputs, size: int, path: Path, title: str, what: str = ""):
     """A `size` x `size` grid of cells, each a test image with its reconstruction beneath it.
 
     The cells are tiled into one picture (one `imshow`, fast even for a large grid): mid-gray
@@ -226,14 +265,16 @@ def reconstructions(x, outputs, size: int, path: Path, title: str) -> None:
         canvas[top : top + h, left : left + w] = x[i]
         canvas[top + h + gap : top + 2 * h + gap, left : left + w] = outputs[i]
     inches = 10.0 / max(canvas.shape[:2])  # the longer side 10 inches, whatever the grid
-    fig, ax = subplots((canvas.shape[1] * inches + 2.0, canvas.shape[0] * inches + 1.0))
+    size = (canvas.shape[1] * inches + 2.0, canvas.shape[0] * inches + 1.0)
+    fig, ax = subplots(size)
     show(ax, canvas)
     # Label each row of images on the left: the input, then its reconstruction.
-    ticks = [pad + r * cell_h + (h + gap) * k + h / 2 for r in range(rows) for k in (0, 1)]
+    ticks = [pad + r * cell_h + (h + gap) * k + h / 2 - 0.5 for r in range(rows) for k in (0, 1)]
     ax.set_yticks(ticks, ["test image", "reconstruction"] * rows, fontsize=8)
-    ax.set_title(f"{title}\n{count} test images, each above its reconstruction")
+    what = what or f"{count} test images, each above its reconstruction"
+    ax.set_title(wrapped(f"{title}\n{what}", size[0] - 0.3, 12))
     fig.tight_layout()
-    save_figure(fig, path)
+    return save_figure(fig, path)
 
 
 def tiled(images: np.ndarray, cols: int, pad: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -248,47 +289,3 @@ def tiled(images: np.ndarray, cols: int, pad: int) -> tuple[np.ndarray, list[tup
         canvas[top : top + h, left : left + w] = np.clip(image, 0.0, 1.0)
         corners.append((top, left))
     return canvas, corners
-
-
-def augmented(x: np.ndarray, layers, path: Path, title: str, variants: int = 7) -> None:
-    """Each row: a training image, then `variants` draws of the augmentation applied to it,
-    so the user sees what the model saw."""
-    from llexp.data.pipeline import augmented as augment
-
-    x = np.asarray(x, dtype="float32")
-    draws = [np.asarray(augment(layers, x)) for _ in range(variants)]
-    grid = np.stack([x, *draws], axis=1).reshape(-1, *x.shape[1:])  # row i: image i, its draws
-    h = x.shape[1]
-    canvas, _ = tiled(grid, variants + 1, pad=max(1, h // 8))
-    inches = 10.0 / max(canvas.shape[:2])
-    fig, ax = subplots((canvas.shape[1] * inches, canvas.shape[0] * inches + 0.8))
-    show(ax, canvas)
-    ax.set_title(
-        f"{title}\nleft: a training image; right: {variants} augmented versions of it "
-        f"({', '.join(type(layer).__name__ for layer in layers)})",
-        fontsize=9,
-    )
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def embedding_projection(
-    points: np.ndarray, labels, class_names, path: Path, title: str, note: str = ""
-) -> None:
-    """A 2-D projection of the test set's embeddings, one colour per class; `note` (e.g. the
-    clustering scores) goes under the title."""
-    fig, ax = subplots((7.5, 6.5))
-    cmap = matplotlib.colormaps["tab10" if len(class_names) <= 10 else "tab20"]
-    labels = np.asarray(labels)
-    for k, name in enumerate(class_names):
-        chosen = labels == k
-        if chosen.any():
-            color = cmap(k % cmap.N)
-            ax.scatter(*points[chosen].T, s=8, color=color, alpha=0.7, label=str(name))
-    if len(class_names) <= 20:
-        ax.legend(markerscale=2, fontsize=8, loc="best", title="class")
-    ax.set(xlabel="component 1", ylabel="component 2")
-    subtitle = ", ".join(filter(None, ["test embeddings, first two principal components", note]))
-    ax.set_title(f"{title}\n{subtitle}", fontsize=10)
-    fig.tight_layout()
-    save_figure(fig, path)

@@ -15,7 +15,19 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import artifacts, compat, evaluation, figures, loggers, record, signals
+from llexp import (
+    artifacts,
+    compat,
+    evaluation,
+    figures,
+    galleries,
+    loggers,
+    per_image,
+    record,
+    signals,
+)
+from llexp import callbacks as configured  # the config's `callbacks` and class weights
+from llexp.background import Files
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
 from llexp.distribute import distribution, replicas
@@ -41,6 +53,7 @@ def run(
     resume: bool = False,
     checked: Parts | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    background: bool = False,
 ) -> RunResult:
     """Trains the configured model and writes every artifact of the run into `out_dir`.
 
@@ -53,6 +66,10 @@ def run(
             config already (the command line does, before TensorFlow starts).
         callbacks: more Keras callbacks for the trainer (a search's `PruneTrial`); one with a
             true `pruned` attribute after training makes the run end as `pruned`.
+        background: return once the run is evaluated, saved and completed, leaving its figures
+            and tables to `llexp.background`'s thread (a sweep's next job trains meanwhile);
+            `llexp.background.flush()` waits for them. Ignored with an experiment tracker
+            (`logger=`), which uploads the files.
 
     Returns:
         A `RunResult`: the metrics written to metrics.json, the history and the trained model.
@@ -78,7 +95,8 @@ def run(
             distribution(cfg.trainer.get("strategy"), cfg.trainer.get("jit_compile", "auto")),
             loggers.tracking(cfg, out_dir) as tracker,
         ):
-            result = train_and_save(cfg, out_dir, parts, tracker, resume, callbacks)
+            files = Files(out_dir, background and cfg.get("logger") is None)
+            result = train_and_save(cfg, out_dir, parts, tracker, resume, callbacks, files)
     except BaseException as error:
         if result is None:  # before completion: the caller marks the run failed or interrupted
             raise
@@ -93,9 +111,12 @@ def train_and_save(
     tracker=None,
     resume: bool = False,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    files: Files | None = None,
 ) -> RunResult:
-    """The body of `run`, under the run's dtype policy, reporting to `tracker`."""
+    """The body of `run`, under the run's dtype policy, reporting to `tracker`; the figures
+    and tables go to `files` (by default written at once)."""
     tracker = tracker or loggers.Logger()
+    files = files or Files(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
 
@@ -104,6 +125,7 @@ def train_and_save(
     objective = parts.objective
     model = family.build(source.input_shape)
     instantiate(cfg.optimizer)  # Keras checks its keys before any data loads; built below
+    steering = configured.make(cfg, out_dir)  # the config's callbacks: made before data loads
     augment = source.augment  # the layers are made now: seeded, at the run's precision
     log.debug("augmentation: %s", [type(layer).__name__ for layer in augment])
     title = f"{family.describe()} on {source.name}"
@@ -132,6 +154,10 @@ def train_and_save(
         keras.utils.set_random_seed(cfg.seed)
         model = family.build(data.input_shape, preprocessing)
 
+    weights = configured.class_weights(trainer.class_weight, data.train.labels, data.class_names)
+    if weights:
+        log.info("class weights: %s", ", ".join(f"{k}={w:.3g}" for k, w in weights.items()))
+
     # Schedules count in epochs; steps per epoch are known now. The schedule lives inside the
     # optimizer, so every trainer follows it step by step in the same way.
     batch_size = trainer.batch_size
@@ -155,11 +181,13 @@ def train_and_save(
             val,
             out_dir,
             steps_per_epoch,
-            callbacks=[*tracker.start(cfg, out_dir), *callbacks],
+            callbacks=[*steering, *tracker.start(cfg, out_dir), *callbacks],
             resume=resumed,
             on_epoch_saved=clock.epoch_saved,  # the record's epochs and time, after each save
+            class_weight=weights,
         )
     check_finite(history, out_dir, title)
+    per_image.write_summary(out_dir / "summary.txt", model, trainer.verbose)
 
     # One prediction pass over the test set: the test metrics come from it, and the family's
     # figures and per-class metrics reuse it (`data.predict` returns the same outputs again).
@@ -189,19 +217,24 @@ def train_and_save(
         status=record.PRUNED if pruned else record.COMPLETED,
     )
     (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
+    # The model passes happen here; the drawing and writing go to `files`: at once, or in a
+    # sweep on a background thread while the next job trains (a failure there is a warning).
+    step = "writing the figures and reports"
     try:
-        figures.plot_history(history, out_dir / "history.png", title)
+        files.add(figures.plot_history, history, out_dir / "history.png", title)
         if data.augment:  # after training, so drawing it leaves the training batches unchanged
-            figures.augmented(
-                data.sample("train", 8)[0], data.augment, out_dir / "augmented.png", title
-            )
-        extra = family.report(model, data, out_dir, title)
+            sample = data.sample("train", 8)[0]
+            draws = galleries.augment_draws(sample, data.augment)
+            names = [type(layer).__name__ for layer in data.augment]
+            files.add(galleries.augmented, sample, draws, names, out_dir / "augmented.png", title)
+        extra = family.report(model, data, out_dir, title, files)
         log.info("metrics: %s", ", ".join(f"{k}={v:.4f}" for k, v in extra.items() if is_number(v)))
         record.add(out_dir, **extra)
         metrics |= extra
+        files.finish(lambda error: after_completion(out_dir, step, error))
         tracker.finish(metrics, out_dir)
     except BaseException as error:
-        after_completion(out_dir, "writing the figures and reports", error)
+        after_completion(out_dir, step, error)
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
 
@@ -250,6 +283,9 @@ def check_finite(history: dict, out_dir: Path, title: str) -> None:
     losses = history.get("loss", [])
     bad = [i for i, v in enumerate(losses, 1) if not math.isfinite(v)]
     if bad:
+        from llexp import background
+
+        background.flush()  # an earlier job's figures are drawn on that thread: one at a time
         figures.plot_history(history, out_dir / "history.png", title)
         raise LlexpError(
             f"training diverged: the loss became {losses[bad[0] - 1]} at epoch {bad[0]}; "

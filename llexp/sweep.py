@@ -209,6 +209,9 @@ class ReportFailures(Callback):
             os.environ.pop(SWEEP_SIZE, None)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        from llexp import background
+
+        background.flush()  # the last jobs' files and statuses are written before counting
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             started = (sweep_dir / self.MARKER).stat().st_mtime_ns

@@ -90,7 +90,7 @@ def llexp_args(words: list[str]) -> list[list[str]]:
         return []
     if args[:1] == ["stack"]:
         return stack_stages(args[1:])
-    return [] if args[:1] in (["review"], ["resume"]) else [args]
+    return [] if args[:1] in (["review"], ["resume"], ["embed"]) else [args]
 
 
 def stack_stages(args: list[str]) -> list[list[str]]:
@@ -209,21 +209,22 @@ def test_offline_doc_commands_run(page, tmp_path, monkeypatch, trained):
     for name, make in READER_DATA.items():
         if name in page.read_text():
             make(tmp_path / name)
-    ran = 0
+    ran, online = 0, set()  # online: this page's run folders that need a network to make
     for number, words in bash_commands(page):
         if words[:2] == ["python", "-c"]:  # a command that makes data, e.g. digits32.npz
             subprocess.run([sys.executable, *words[1:]], check=True, capture_output=True)
             continue
         for args in llexp_args(words):
             if words[2:3] != ["llexp.benchmark"] and not {"--help", "--cfg"} & set(args):
-                ran += train(page, number, args, tmp_path, trained)
+                ran += train(page, number, args, tmp_path, trained, online)
     if page.name in ("README.md", "models.md", "data.md", "training.md"):
         assert ran, f"no command of {page.name} ran"
 
 
-def train(page: Path, number: int, args: list[str], tmp_path: Path, trained: set) -> int:
-    """Trains the first job of one documented command, unless it needs a network, a service or
-    a fresh process, or was trained already; returns how many runs it trained (0 or 1)."""
+def train(page: Path, number: int, args: list[str], tmp_path, trained: set, online: set) -> int:
+    """Trains the first job of one documented command, unless it needs a network (or a run
+    folder that does: `online`), a service or a fresh process, or was trained already; returns
+    how many runs it trained (0 or 1)."""
     from llexp.runner import run
 
     own = [o for o in first_job(args) if not o.startswith("trainer.epochs=")]
@@ -232,10 +233,14 @@ def train(page: Path, number: int, args: list[str], tmp_path: Path, trained: set
     # A run that reads or names a folder of this page's own is this page's alone.
     local = any(o.startswith((*FILE_KEYS, "hydra.run.dir=")) for o in overrides)
     key = (page.name if local else "", *overrides)
-    if not runs_offline(cfg) or key in trained:
+    named = [o.split("=", 1)[1] for o in overrides if o.startswith("hydra.run.dir=")]
+    reads = " ".join(o.split("=", 1)[1] for o in overrides if o.startswith(FILE_KEYS))
+    if not runs_offline(cfg) or any(folder in reads for folder in online):
+        online.update(named)
+        return 0
+    if key in trained:
         return 0
     trained.add(key)
-    named = [o.split("=", 1)[1] for o in overrides if o.startswith("hydra.run.dir=")]
     out_dir = tmp_path / (named[0] if named else f"run{number}")
     metrics = run(cfg, out_dir).metrics
     assert metrics["status"] == "completed", f"{page.name}:{number}: {metrics}"

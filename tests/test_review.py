@@ -131,3 +131,26 @@ def test_no_interactive_charts_without_a_sweep(sweep, tmp_path):
     out = review([sweep / "3"], out_dir=tmp_path / "one")["out_dir"]
     assert "plotly" not in (out / "index.html").read_text()
     assert not (out / "plotly.min.js").exists()
+
+
+def test_page_links_each_per_image_file_with_its_headline(tmp_path):
+    folder = make_run(tmp_path / "runs" / "0", ["model.width=4"], completed(0.9, 100))
+    (folder / "predictions.csv").write_text(
+        "index,true,predicted,confidence,prob_a,prob_b\n"
+        "0,a,a,0.9,0.9,0.1\n1,b,a,0.8,0.8,0.2\n2,b,a,0.95,0.95,0.05\n3,a,b,0.6,0.4,0.6\n"
+    )
+    (folder / "confusion_matrix.csv").write_text("true \\ predicted,a,b\na,1,1\nb,2,0\n")
+    (folder / "reconstruction_errors.csv").write_text(
+        "split,index,label,mse\ntrain,0,a,0.5\ntest,0,a,0.1\ntest,1,b,0.3\n"
+    )
+    (folder / "clusters.csv").write_text(
+        "split,index,label,cluster,distance\ntest,0,a,1,0.1\ntest,1,b,1,0.2\ntest,2,b,0,0.3\n"
+    )
+    out = review([tmp_path / "runs"], out_dir=tmp_path / "review")["out_dir"]
+    page = (out / "index.html").read_text()
+    assert '<a href="../runs/0/predictions.csv">predictions.csv</a>' in page
+    assert "3 of 4 test images misclassified" in page
+    assert "most confident mistake: image 2, a for b at 95%" in page
+    assert "top confusions (true as predicted): b as a (2), a as b (1)" in page
+    assert "test MSE per image: mean 0.2, worst 0.3 (test image 1, label b)" in page
+    assert "2 clusters; test images per cluster: 1, 2" in page

@@ -41,6 +41,12 @@ class Part:
         ds = self.batches(tf.data.Dataset.range(min(n, len(self))), max(1, n))
         return np.concatenate([x for x, _ in ds.as_numpy_iterator()] or [np.zeros((0,))])
 
+    def images_at(self, indices) -> np.ndarray:
+        """The images at `indices` as a NumPy array, in that order (for figures)."""
+        indices = np.asarray(indices, dtype="int64").reshape(-1)
+        ds = self.batches(tf.data.Dataset.from_tensor_slices(indices), max(1, len(indices)))
+        return np.concatenate([x for x, _ in ds.as_numpy_iterator()] or [np.zeros((0,))])
+
 
 class ArrayPart(Part):
     """A split held in memory: images float32 (N, H, W, C), read a whole batch per gather."""
@@ -61,6 +67,9 @@ class ArrayPart(Part):
 
     def images(self, n):
         return self.x[:n]
+
+    def images_at(self, indices):
+        return self.x[np.asarray(indices, dtype="int64").reshape(-1)]
 
 
 class FilePart(Part):

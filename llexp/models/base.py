@@ -199,11 +199,13 @@ class ImageModel:
         """What the model learns to output for images `x` with labels `y`."""
         return y
 
-    def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
+    def report(self, model: keras.Model, data, out_dir: Path, title: str, files=None) -> dict:
         """Writes the family's figures into `out_dir`; returns extra metrics for metrics.json.
 
         `data` is the run's `llexp.data.Splits`: `data.sample(...)` for figures,
-        `data.predict(model, "test")` and `data.test.labels` for the whole test set."""
+        `data.predict(model, "test")` and `data.test.labels` for the whole test set. `files` (a
+        `llexp.background.Files`, or None to write at once) takes the drawing and writing, so
+        that a sweep's next job need not wait for them: give it NumPy arrays, not models."""
         return {}
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from llexp import artifacts, evaluation
+from llexp import artifacts, evaluation, per_image
+from llexp.background import Files
 from llexp.errors import LlexpError, number, whole
 from llexp.lazy import lazy
 from llexp.models.base import ImageModel, check_activation
@@ -15,6 +16,7 @@ from llexp.models.blocks import batch_norm, conv_head
 keras = lazy("keras")
 layers = lazy("keras.layers")
 figures = lazy("llexp.figures")
+galleries = lazy("llexp.galleries")
 
 
 class Classifier(ImageModel):
@@ -81,24 +83,37 @@ class Classifier(ImageModel):
     def metrics(self):
         return [keras.metrics.SparseCategoricalAccuracy(name=self.metric_names[0])]
 
-    def report(self, model: keras.Model, data, out_dir: Path, title: str) -> dict:
+    def report(self, model: keras.Model, data, out_dir: Path, title: str, files=None) -> dict:
         """samples.png, predictions.png, probabilities.png, the test set's confusion matrix
-        (confusion_matrix.png and .csv, rows the true classes, columns the predicted ones) and
-        per-class precision, recall and F1 (per_class_metrics.csv and metrics.json)."""
+        (confusion_matrix.png and .csv, rows the true classes, columns the predicted ones),
+        per-class precision, recall and F1 (per_class_metrics.csv and metrics.json), and per
+        image: predictions.csv and misclassified.png (the most confident mistakes).
+
+        The model passes happen here; the drawing and writing go to `files` (a
+        `llexp.background.Files`; by default done at once)."""
         from sklearn.metrics import confusion_matrix
 
+        files = files or Files(out_dir)
         names = data.class_names
-        figures.samples(*data.sample("train", 25), names, out_dir / "samples.png", title)
+        train_x, train_y = data.sample("train", 25)
         probs, labels = data.predict(model, "test"), data.test.labels  # the run's own pass
         pred = np.argmax(probs, axis=-1)
-        shown, _ = data.sample("test", 25)
-        figures.predictions(shown, labels, pred, names, out_dir / "predictions.png", title)
-        figures.probabilities(shown, labels, probs, names, out_dir / "probabilities.png", title)
+        shown, _ = data.sample("test", 40)
+        mistakes = galleries.most_confident_mistakes(labels, probs, 25)
+        wrong = data.test.images_at(mistakes)
         matrix = confusion_matrix(labels, pred, labels=range(len(names)))
         rows = [["true \\ predicted", *names]]
         rows += [[name, *counts] for name, counts in zip(names, matrix, strict=True)]
-        artifacts.write_csv(out_dir / "confusion_matrix.csv", rows)
-        figures.confusion_matrix(matrix, names, out_dir / "confusion_matrix.png", title)
+        files.add(figures.samples, train_x, train_y, names, out_dir / "samples.png", title)
+        files.add(figures.predictions, shown[:25], labels, pred, names,
+                  out_dir / "predictions.png", title)  # fmt: skip
+        files.add(figures.probabilities, shown, labels, probs, names,
+                  out_dir / "probabilities.png", title)  # fmt: skip
+        files.add(artifacts.write_csv, out_dir / "confusion_matrix.csv", rows)
+        files.add(figures.confusion_matrix, matrix, names, out_dir / "confusion_matrix.png", title)
+        files.add(per_image.write_predictions, out_dir / "predictions.csv", probs, labels, names)
+        files.add(galleries.misclassified, wrong, mistakes, labels, probs, names,
+                  out_dir / "misclassified.png", title)  # fmt: skip
         return evaluation.classification(probs, labels, names, out_dir)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 from pathlib import Path
 
 from llexp.artifacts import write_text
+from llexp.review.headlines import headlines
 from llexp.review.interactive import PLOTLY_JS
 from llexp.review.runs import Run
 
@@ -46,7 +48,17 @@ def table(columns: list[str], rows: list[list[str]], runs: list[Run]) -> str:
     )
 
 
-def run_section(run: Run, metric: str) -> str:
+def files_list(run: Run, page_dir: Path) -> str:
+    """The run's per-image files, each linked (relative to the page) with its headline."""
+    items = [
+        f'<li><a href="{html.escape(os.path.relpath(path, page_dir))}">{html.escape(path.name)}'
+        f"</a>: {html.escape(text)}</li>"
+        for path, text in headlines(run.path)
+    ]
+    return f'<ul class="files">{"".join(items)}</ul>' if items else ""
+
+
+def run_section(run: Run, metric: str, page_dir: Path = Path(".")) -> str:
     overrides = " ".join(f"{k}={v}" for k, v in run.overrides.items()) or "(no overrides)"
     value = run.value(metric)
     parts = [
@@ -59,6 +71,7 @@ def run_section(run: Run, metric: str) -> str:
     ]
     if run.error:
         parts.append(f'<pre class="error">{html.escape(run.error)}</pre>')
+    parts.append(files_list(run, page_dir))
     parts += [figure(p, p.name) for p in run.figures]
     if not run.figures:
         parts.append('<p class="missing">no figures in this folder</p>')
@@ -78,7 +91,7 @@ def write_page(runs, columns, rows, figures, problems, metric, path: Path, chart
         .replace("{{charts}}", charts)
         .replace("{{plots}}", "\n".join(figure(p, p.stem) for p in figures))
         .replace("{{skipped}}", f"<h2>Skipped folders</h2><ul>{skipped}</ul>" if problems else "")
-        .replace("{{runs}}", "\n".join(run_section(r, metric) for r in runs))
+        .replace("{{runs}}", "\n".join(run_section(r, metric, path.parent) for r in runs))
         .replace("{{count}}", json.dumps(len(runs)))
     )
     write_text(path, html_text)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
-from llexp.figures import save_figure, subplots
+from llexp.figures import epoch_axis, save_figure, subplots
 from llexp.review.runs import Run, as_number, lower_is_better
 
 
@@ -94,6 +93,12 @@ def against_keys(runs: list[Run], keys: list[str], metric: str, path: Path) -> P
 
 def curves(runs: list[Run], swept: list[str], path: Path) -> Path:
     """Each history column (loss, accuracy, val_...) in its panel, one line per run."""
+    save_figure(curves_figure(runs, swept), path)
+    return path
+
+
+def curves_figure(runs: list[Run], swept: list[str]):
+    """The figure `curves` saves."""
     names = list(dict.fromkeys(k for r in runs for k in r.history if k != "learning_rate"))
     names.sort(key=lambda k: (k.removeprefix("val_"), k.startswith("val_")))
     legend_rows = (min(len(runs), 16) + 2) // 3
@@ -113,7 +118,7 @@ def curves(runs: list[Run], swept: list[str], path: Path) -> Path:
                         label=f"{run.name} {tag}".strip())  # fmt: skip
     for ax, name in zip(axes[0], names, strict=True):
         ax.set(xlabel="epoch", title=name)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        epoch_axis(ax, max((len(r.history.get(name, [])) for r in runs), default=1))
         values = [v for line in ax.get_lines() for v in line.get_ydata() if np.isfinite(v)]
         if "loss" in name and values and min(values) > 0 and max(values) / min(values) > 20:
             ax.set_yscale("log")  # one diverging run must not flatten all the others
@@ -125,5 +130,4 @@ def curves(runs: list[Run], swept: list[str], path: Path) -> Path:
         top = 0.22 * legend_rows / fig.get_figheight() + 0.02
     fig.suptitle(f"training curves of {len(runs)} runs")
     fig.tight_layout(rect=(0, top if top < 1 else 0, 1, 1))
-    save_figure(fig, path)
-    return path
+    return fig

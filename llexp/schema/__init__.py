@@ -49,6 +49,9 @@ class Config:
     trainer: Any = MISSING
     optimizer: Any = MISSING
     schedule: Any = MISSING
+    # callbacks=[...]: one entry per option, each a `_target_` and its keyword arguments
+    # (any Keras callback class: its keys are its own), checked by llexp.callbacks.
+    callbacks: Any = None
     logger: Any = None
     seed: int = whole(at_least=0, at_most=2**32 - 1)  # NumPy's seeds are 32-bit
     deterministic: bool = MISSING
@@ -87,18 +90,18 @@ def check_node(node: DictConfig, prefix: str) -> None:
         {f.name: f for f in dataclasses.fields(schema)} if dataclasses.is_dataclass(schema) else {}
     )
     hints = typing.get_type_hints(schema) if fields else {}
-    for key in node.keys():
-        key = str(key)
+    for raw in node.keys():
+        key = str(raw)  # a mapping's keys may be ints (trainer.class_weight={0:2.0})
         if fields and key not in fields:
             hint = did_you_mean(key, fields, prefix) or nested_hint(key, node)
             raise LlexpError(
                 f"{prefix}{key}: no such key, no part of llexp reads it{hint} "
                 "(python -m llexp --cfg job lists the keys)"
             )
-        if OmegaConf.is_missing(node, key):  # a `???` key: its owner names it in one line
+        if OmegaConf.is_missing(node, raw):  # a `???` key: its owner names it in one line
             continue
         try:
-            value = node[key]
+            value = node[raw]
         except InterpolationResolutionError:  # a `???` or broken value it follows: the part
             continue  # that owns that value names it (llexp.errors.instantiate names the rest)
         if isinstance(value, DictConfig):

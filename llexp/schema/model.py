@@ -139,6 +139,7 @@ class Autoencoder(Model):
     last_activation: str = MISSING
     loss: str = MISSING
     visualization_size: int = whole(at_least=1)
+    clusters: Optional[int] = whole(at_least=1, default=None)  # null: one per class
 
 
 @dataclass

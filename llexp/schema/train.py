@@ -28,6 +28,12 @@ class Trainer:
     tensorboard: bool = MISSING
     jit_compile: Any = custom(lambda v: v in (True, False, "auto"), "true, false or auto")
     strategy: Optional[str] = one_of(None, "mirrored")
+    # null, balanced or {class: weight}; the weights and class names: llexp.callbacks
+    class_weight: Any = custom(
+        lambda v: v is None or v == "balanced" or isinstance(v, dict),
+        "null, balanced or a mapping of class to weight such as {0:1.0,1:5.0}",
+        default=None,
+    )
 
 
 @dataclass

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from llexp import schema
+from llexp.callbacks import check_class_weight
 from llexp.distribute import check_strategy
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
@@ -41,6 +42,9 @@ class BaseTrainer:
         strategy: `null` (one device) or `mirrored` (data-parallel on every visible GPU, or on
             the logical CPUs of `resources.cpu_devices`); applied by `llexp.run` around the whole
             run (`llexp.distribute`).
+        class_weight: `null`, `balanced` (class c weighs N / (K * count_c) in the training
+            loss) or a mapping of class (index or name) to weight; `llexp.runner` turns it into
+            the per-class weights `train` receives.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class BaseTrainer:
         tensorboard: bool = False,
         jit_compile: bool | str = "auto",
         strategy: str | None = None,
+        class_weight=None,
     ):
         schema.check_arguments(schema.train.Trainer, "trainer.", locals())
         self.epochs, self.batch_size, self.verbose = epochs, batch_size, verbose
@@ -69,6 +74,8 @@ class BaseTrainer:
         self.tensorboard = tensorboard
         self.jit_compile = jit_compile
         self.strategy = check_strategy(strategy)
+        check_class_weight(class_weight)
+        self.class_weight = class_weight
 
     def check_monitor(self, metric_names: list[str]) -> None:
         """Fails with one line, before any data loads, when `monitor` names no history key."""
@@ -121,6 +128,7 @@ class BaseTrainer:
         callbacks=(),
         resume: state.ResumeState | None = None,
         on_epoch_saved: Callable[[int], None] | None = None,
+        class_weight: dict[int, float] | None = None,
     ) -> dict[str, list[float]]:
         """Trains `model`; returns the history of every epoch, a resumed run's earlier ones
         included.
@@ -130,11 +138,13 @@ class BaseTrainer:
                 another (`Splits.train_batches`), `steps_per_epoch` batches to an epoch.
             val: `tf.data` batches to validate on after each epoch, or None.
             out_dir: the run folder: history.csv, best.weights.h5 and resume.npz go there.
-            callbacks: added after the trainer's own (an experiment tracker's).
+            callbacks: added after the trainer's own (the config's `callbacks`, an experiment
+                tracker's).
             resume: the state of a run to continue (`ResumeState.load`): training starts at the
                 epoch after its last finished one, with its weights, optimizer and callbacks.
             on_epoch_saved: called with the number of epochs finished, after each epoch's
                 resumable state is saved.
+            class_weight: each class index's weight in the training loss, or None.
         """
         self.compile(model, loss, metrics, optimizer)
         own = self.callbacks(out_dir, val is not None)
@@ -148,7 +158,8 @@ class BaseTrainer:
             # The given callbacks after the trainer's own, so they see the logs those added
             # (learning_rate).
             callbacks = [*own, *callbacks, run_state]
-            self.fit(model, train, val, steps_per_epoch, callbacks, resume.epoch if resume else 0)
+            initial_epoch = resume.epoch if resume else 0
+            self.fit(model, train, val, steps_per_epoch, callbacks, initial_epoch, class_weight)
         return run_state.history
 
     def compile(self, model, loss, metrics, optimizer) -> None:
@@ -157,10 +168,18 @@ class BaseTrainer:
         raise NotImplementedError
 
     def fit(
-        self, model, train, val, steps_per_epoch: int, callbacks: list, initial_epoch: int
+        self,
+        model,
+        train,
+        val,
+        steps_per_epoch: int,
+        callbacks: list,
+        initial_epoch: int,
+        class_weight: dict[int, float] | None = None,
     ) -> None:
         """Hook: trains epochs `initial_epoch` to `epochs` on `train`, validating on `val`,
-        calling `callbacks` where `Model.fit` calls them (their logs are the history)."""
+        calling `callbacks` where `Model.fit` calls them (their logs are the history), the
+        training loss weighted by `class_weight` (as `Model.fit`'s) when given."""
         raise NotImplementedError
 
 

@@ -12,7 +12,14 @@ class FitTrainer(BaseTrainer):
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=self.jit_compile)
 
     def fit(
-        self, model, train, val, steps_per_epoch: int, callbacks: list, initial_epoch: int
+        self,
+        model,
+        train,
+        val,
+        steps_per_epoch: int,
+        callbacks: list,
+        initial_epoch: int,
+        class_weight: dict[int, float] | None = None,
     ) -> None:
         model.fit(
             train,  # every epoch's batches in a row: with steps_per_epoch, fit keeps one iterator
@@ -23,4 +30,5 @@ class FitTrainer(BaseTrainer):
             shuffle=False,  # the pipeline orders each epoch itself, seeded with (seed, epoch)
             callbacks=callbacks,
             verbose=self.verbose,
+            class_weight=class_weight,
         )

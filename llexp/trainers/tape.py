@@ -44,6 +44,8 @@ class Trainer:
             (sparse) categorical cross-entropy loss, nothing else for other losses.
         jit_compile: XLA-compile the steps; `"auto"` decides as `Model.fit` does (on when a GPU
             is visible and the model supports it).
+        class_weight: `{class index: weight}` for the training loss, as `Model.fit`'s
+            `class_weight` (labels must be class indices; metrics stay unweighted); None for none.
 
     Example:
         >>> trainer = Trainer(model, "sparse_categorical_crossentropy", "adam")
@@ -51,8 +53,13 @@ class Trainer:
         >>> trainer.plot_history("history.png")
     """
 
-    def __init__(self, model, loss_function, optimizer, metrics=None, jit_compile="auto"):
+    def __init__(
+        self, model, loss_function, optimizer, metrics=None, jit_compile="auto", class_weight=None
+    ):
         self.model = model
+        self.class_weight = None
+        self._compiled = {}
+        self.use_class_weight(class_weight)
         self.loss_function = keras.losses.get(loss_function)
         self.loss_values = unreduced(self.loss_function)  # per sample: `compute_loss` averages
         self.metrics = default_metrics(self.loss_function) if metrics is None else list(metrics)
@@ -64,7 +71,17 @@ class Trainer:
         self.optimizer = model.optimizer
         self.history: dict[str, list[float]] = {}
         self.epochs_done = 0  # by `fit`: a second call shuffles as the epochs after these
-        self._compiled = {}
+
+    def use_class_weight(self, class_weight: dict[int, float] | None) -> None:
+        """Weighs each sample's training loss by its class's weight from now on (1 for a class
+        not named), as `Model.fit`'s `class_weight` does; None for none."""
+        weights = None
+        if class_weight:
+            weights = [class_weight.get(c, 1.0) for c in range(max(class_weight) + 1)]
+            weights = tf.constant(weights, tf.float32)
+        if weights is not None or self.class_weight is not None:
+            self._compiled.clear()  # the train step captures the weights: trace it again
+        self.class_weight = weights
 
     def compiled(self, step, spec):
         """`step` as a graph for batches of `spec`, traced once, up front, run on every replica.
@@ -94,19 +111,26 @@ class Trainer:
             self._compiled[key] = function
         return self._compiled[key]
 
-    def compute_loss(self, y, y_pred):
+    def compute_loss(self, y, y_pred, sample_weight=None):
         """The mean loss over this replica's samples, plus the regularization losses the layers
-        added: what `fit` reports as `loss`."""
-        loss = keras.ops.mean(self.loss_values(y, y_pred))
+        added: what `fit` reports as `loss`. With `sample_weight` (class weights), each sample's
+        loss is weighted first and the mean still taken over the samples, as Keras does."""
+        values = self.loss_values(y, y_pred)
+        if sample_weight is not None:
+            values = values * keras.ops.cast(sample_weight, values.dtype)
+        loss = keras.ops.mean(values)
         if self.model.losses:
             loss = loss + keras.ops.cast(keras.ops.sum(self.model.losses), loss.dtype)
         return loss
 
     def _train_step(self, x, y):
         variables = self.model.trainable_variables
+        weight = None
+        if self.class_weight is not None:  # the weight of each sample's class
+            weight = tf.gather(self.class_weight, tf.cast(tf.reshape(y, [-1]), tf.int32))
         with tf.GradientTape() as tape:
             y_pred = self.model(x, training=True)
-            loss = self.compute_loss(y, y_pred)
+            loss = self.compute_loss(y, y_pred, weight)
             # Under a strategy `apply` sums the replicas' gradients: each replica contributes its
             # share of the global batch's mean loss, as `fit` does.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -115,7 +139,7 @@ class Trainer:
             scaled = self.optimizer.scale_loss(loss / replicas)
         # Under a strategy, `apply` sums the replicas' gradients before updating the weights.
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
-        self.update_metrics(y, y_pred, loss)
+        self.update_metrics(y, y_pred, loss)  # metrics unweighted, as fit's `metrics=` are
 
     def _test_step(self, x, y):
         y_pred = self.model(x, training=False)
@@ -274,8 +298,16 @@ class TapeTrainer(BaseTrainer):
         self.loop = Trainer(model, loss, optimizer, metrics, jit_compile=self.jit_compile)
 
     def fit(
-        self, model, train, val, steps_per_epoch: int, callbacks: list, initial_epoch: int
+        self,
+        model,
+        train,
+        val,
+        steps_per_epoch: int,
+        callbacks: list,
+        initial_epoch: int,
+        class_weight: dict[int, float] | None = None,
     ) -> None:
+        self.loop.use_class_weight(class_weight)
         self.loop.fit_batches(
             train,
             val,
