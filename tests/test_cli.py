@@ -62,7 +62,10 @@ def test_config_is_found_outside_the_repository(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "_target_: llexp.models.LeNet" in done.stdout
     helped = llexp("--help", cwd=tmp_path)
-    assert "model: autoencoder, encoder_classifier, lenet, mlp, pretrained, vgg16" in helped.stdout
+    assert (
+        "model: autoencoder, encoder_classifier, lenet, mlp, pretrained, stacked_autoencoder, vgg16"
+        in helped.stdout
+    )
     assert (
         "dataset: cifar10, cifar100, codes, digits, fashion_mnist, folder, mnist, npz"
         in helped.stdout
