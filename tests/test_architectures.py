@@ -50,7 +50,10 @@ def test_a_list_of_the_wrong_length_is_one_line(make):
 
 
 def test_pool_entries_must_be_switches():
-    with pytest.raises(LlexpError, match=r"model.pool=\[yes,true\]: each entry must be true or"):
+    with pytest.raises(
+        LlexpError,
+        match=r"model.pool=\['yes', True\] must be true or false, one for every block or a list",
+    ):
         LeNet(num_classes=2, depth=2, pool=["yes", True])
 
 
@@ -108,7 +111,7 @@ def test_gap_head_needs_a_feature_map():
     ae = Autoencoder(width=4, depth=1, bottleneck=[4]).build((8, 8, 1))
     with pytest.raises(LlexpError, match="model.head=gap .* needs a feature map"):
         LeNet(num_classes=2, depth=0, head="gap")(ae.get_layer("embedding").output)
-    with pytest.raises(LlexpError, match="model.head=pool must be flatten or gap"):
+    with pytest.raises(LlexpError, match="model.head='pool' must be one of flatten, gap$"):
         VGG16(num_classes=2, head="pool")
 
 

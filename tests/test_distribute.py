@@ -32,7 +32,7 @@ def no_data(monkeypatch):
 
 
 def test_unknown_strategy_is_one_line_before_any_data(tiny_cfg, tmp_path, no_data):
-    with pytest.raises(LlexpError, match="trainer.strategy=ring is not one of null, mirrored"):
+    with pytest.raises(LlexpError, match=r"trainer.strategy='ring' must be one of null, mirrored$"):
         run(tiny_cfg("trainer.strategy=ring"), tmp_path)
 
 

@@ -17,6 +17,7 @@ forgets to set is reported as required).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,9 +38,14 @@ class Rule:
     def check(self, key: str, value, nullable: bool) -> None:
         if value is None or self.test(value):
             return
-        null = " or null" if nullable and " or null" not in self.says else ""
+        null = " or null" if nullable and not says_null(self.says) else ""
         text = repr(value) if self.exact else shown(value)
         raise LlexpError(f"{key}={text} must be {self.says}{null}")
+
+
+def says_null(says: str) -> bool:
+    """Whether a rule's text already allows null (`one of null, mirrored`, `... or null`)."""
+    return re.search(r"\bnull\b", says) is not None
 
 
 def shown(value) -> str:
@@ -165,4 +171,4 @@ def expected(schema, key: str) -> str:
         origin = typing.get_origin(base)
         says = words.get(base) or ("a list, e.g. [a, b]" if origin is list else "")
         says = says or "of another type"
-    return says + (" or null" if nullable and " or null" not in says else "")
+    return says + (" or null" if nullable and not says_null(says) else "")
