@@ -8,6 +8,7 @@ import pytest
 
 from llexp.api import compose
 from llexp.data import FolderSource, NpzSource
+from llexp.data.checks import to_images
 from llexp.errors import instantiate
 
 from helpers import write_image_folder, write_npz
@@ -77,6 +78,12 @@ def test_channels_first_images_are_moved_to_channels_last(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         assert source.load().x_train.shape == (60, 12, 12, 3)
     assert "channels-first images (60, 3, 12, 12) moved to channels-last" in caplog.text
+
+
+@pytest.mark.parametrize("shape", [(60, 4, 4, 16), (60, 3, 12, 3), (60, 1, 28, 4), (60, 4, 3, 8)])
+def test_channels_last_arrays_with_few_rows_are_left_as_they_are(tmp_path, shape):
+    x = np.random.default_rng(0).random(shape).astype("float32")
+    assert to_images(x, "codes").shape == shape
 
 
 def test_hidden_folders_and_files_are_not_images_of_a_class(tmp_path):

@@ -88,8 +88,12 @@ def check_pixels(name: str, x: np.ndarray) -> None:
 
 
 def channels_first(shape) -> bool:
-    """(N, C, H, W) with 1, 3 or 4 channels first and a larger last axis than any channel count."""
-    return len(shape) == 4 and shape[1] in (1, 3, 4) and shape[3] > 4
+    """(N, C, H, W): 1, 3 or 4 channels first, both image axes longer than the channel axis, and a
+    last axis that is no channel count. Channels-last arrays with few rows stay as they are, such
+    as an encoder's (N, 4, 4, 16) codes."""
+    if len(shape) != 4 or shape[1] not in (1, 3, 4) or shape[3] in (1, 3, 4):
+        return False
+    return min(shape[2], shape[3]) > shape[1]
 
 
 def to_images(x: np.ndarray, name: str) -> np.ndarray:
