@@ -1,4 +1,4 @@
-"""The seed projects' Python functions, running the same code as the command line."""
+"""Python functions for notebooks and scripts, running the same code as the command line."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def fit_model_cifar10(
     out_dir: str | Path = "outputs/api",
     overrides: tuple[str, ...] = (),
 ):
-    """Trains a convolutional autoencoder on `dataset` (any dataset, despite the seed's name) and
+    """Trains a convolutional autoencoder on `dataset` (any dataset, MNIST or not) and
     writes its run folder to `out_dir`, reconstructions.png and the encoder included.
 
     Args:

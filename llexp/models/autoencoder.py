@@ -1,4 +1,4 @@
-"""The convolutional autoencoder (seeds: "Autoencoder", "make_autoencoder_model")."""
+"""The convolutional autoencoder (also `llexp.make_autoencoder_model`)."""
 
 from __future__ import annotations
 

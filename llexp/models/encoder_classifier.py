@@ -1,4 +1,4 @@
-"""A classifier on the trained encoder(s) of earlier autoencoder runs (seed 002: AE -> CNN)."""
+"""A classifier on the trained encoder(s) of earlier autoencoder runs."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class EncoderClassifier(Classifier):
 
     With a list of runs, run k+1 must have been trained on the codes of run k's encoder
     (`dataset=codes dataset.encoder_from=RUN_k`): the stack is encoder 1 -> sigmoid -> encoder 2
-    -> ..., the sigmoid being the squashing the codes dataset applies (seed 002's stacked
+    -> ..., the sigmoid being the squashing the codes dataset applies (the stacked
     autoencoders). The encoders are frozen (`freeze=true`) or fine-tuned with the head.
 
     Args:

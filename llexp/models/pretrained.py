@@ -33,7 +33,7 @@ class Pretrained(Classifier):
         trainable_layers: 0 (frozen backbone), N (its last N layers with weights train) or "all".
         min_size: images smaller than this (height or width) are resized up to it; the smallest
             input the backbone accepts (32 for VGG16, ResNet50, MobileNetV2; 75 for InceptionV3).
-        dense: units of the head's hidden dense layers (the seed's: [512]).
+        dense: units of the head's hidden dense layers (default [512]).
         width: when given, the head's dense layers are scaled so the first has `width` units.
         dropout: dropout rate after each hidden dense layer.
         activation: activation of the head's hidden layers.
