@@ -65,6 +65,10 @@ class StackedAutoencoder(Autoencoder):
     def check(self, input_shape) -> None:
         """The first stage's images are the ones it takes (checked when built)."""
 
+    def size(self, input_shape) -> None:
+        """Not estimated: the stages' runs fixed every size, and each of them trained (fit)."""
+        return None
+
     def forward(self, inputs):
         stages = [stage_model(run_dir) for run_dir in self.run_dirs]
         x, last = inputs, len(stages)
