@@ -2,7 +2,7 @@
 
 `dataset=codes dataset.encoder_from=RUN` reads the images of the dataset RUN was trained on,
 passes them through RUN's trained encoder and gives the codes, with the same labels, as images to
-the next run (seed 002: autoencoder 2 learns to reproduce autoencoder 1's codes).
+the next run (stacked autoencoders: autoencoder 2 learns to reproduce autoencoder 1's codes).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from llexp.errors import LlexpError, instantiate
 from llexp.models.encoder_classifier import encoder_run_dir, load_encoder, run_config, shape_text
 
 
-class EncoderCodes(Source):
+class EncoderCodesSource(Source):
     """Codes of `encoder_from`'s encoder on the images of its own dataset, squashed into (0, 1).
 
     llexp's images lie in [0, 1] and an autoencoder's sigmoid output reproduces that range, so
@@ -54,3 +54,8 @@ class EncoderCodes(Source):
             return (1.0 / (1.0 + np.exp(-z))).astype("float32")
 
         return (codes(x_train), y_train), (codes(x_test), y_test)
+
+
+# The earlier name: the `_target_` recorded by runs made before the sources were named `*Source`,
+# which reloading, resuming and `model=encoder_classifier`'s stack check read again.
+EncoderCodes = EncoderCodesSource

@@ -35,7 +35,7 @@ READER_DATA = {
     "ROOT": lambda path: write_image_folder(path, per_class=30),
     "my_images": lambda path: write_image_folder(path, per_class=30),
 }
-OFFLINE_SOURCES = ("DigitsSource", "NpzSource", "FolderSource", "EncoderCodes")
+OFFLINE_SOURCES = ("DigitsSource", "NpzSource", "FolderSource", "EncoderCodesSource")
 
 
 def bash_commands(page: Path) -> list[tuple[int, list[str]]]:
