@@ -9,11 +9,12 @@ from llexp import record, schema
 from llexp.errors import LlexpError
 from llexp.lazy import lazy
 from llexp.models.classifier import Classifier
+from llexp.record import earlier
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
 
-CODES_TARGET = "llexp.codes.EncoderCodes"
+CODES_TARGET = "llexp.codes.EncoderCodesSource"
 
 
 def encoder_run_dir(path, key: str = "model.encoder_from") -> Path:
@@ -66,7 +67,9 @@ def chained_run_dirs(encoder_from) -> list[Path]:
     for lower, upper in zip(run_dirs, run_dirs[1:], strict=False):
         dataset = run_config(upper).get("dataset", {})
         source = dataset.get("encoder_from")
-        if dataset.get("_target_") != CODES_TARGET or encoder_run_dir(source) != lower:
+        # a run made before the rename names the codes source `llexp.codes.EncoderCodes`
+        codes = earlier.same_target(dataset.get("_target_"), CODES_TARGET)
+        if not codes or encoder_run_dir(source) != lower:
             raise LlexpError(
                 f"model.encoder_from: {upper} was not trained on the codes of {lower}; "
                 f"train it with dataset=codes dataset.encoder_from={lower}"

@@ -3,7 +3,8 @@
 Which keys make two runs the same run is declared here, once: every key of the resolved config
 except those that only change how a run is shown or bookkept (`NOT_IDENTITY`). A sweep re-run
 with `skip_completed=true` skips a completed run of the same identity and resumes an unfinished
-one; any other run already in the folder is moved aside, never deleted.
+one; any other run already in the folder is moved aside, never deleted. A config recorded by an
+earlier llexp is read in today's terms first (renamed targets, keys added since: `earlier`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,21 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from llexp import record
+from llexp.record import earlier
 
 log = logging.getLogger("llexp")
 
-# Keys (and key prefixes) that never change a run's result: display, bookkeeping, placement.
-NOT_IDENTITY = ("trainer.verbose", "logger", "resources", "hydra", "skip_completed", "objective")
+# Keys (and key prefixes) that never change a run's result: display, bookkeeping, placement;
+# `dataset.label_names` is the table CIFAR-100's `class_names` is read from (that one counts).
+NOT_IDENTITY = (
+    "trainer.verbose",
+    "logger",
+    "resources",
+    "hydra",
+    "skip_completed",
+    "objective",
+    "dataset.label_names",
+)
 
 # What stays in a folder whose old run is moved aside: Hydra's files and log of the new run
 # (already written, its log still open) and the folder's lock.
@@ -52,8 +63,11 @@ def identity(config: DictConfig | dict) -> dict:
 
 
 def changed_keys(old: dict, new: DictConfig | dict) -> list[str]:
-    """The identity keys whose values differ between a recorded config and `new`."""
-    a, b = identity(old), identity(new)
+    """The identity keys whose values differ between a recorded config, read in today's terms
+    (`earlier.as_today`: it may come from an earlier llexp), and `new`."""
+    if isinstance(new, DictConfig):
+        new = OmegaConf.to_container(new, resolve=True)
+    a, b = identity(earlier.as_today(flat(old), flat(new))), identity(new)
     return sorted(k for k in a.keys() | b.keys() if a.get(k, "<absent>") != b.get(k, "<absent>"))
 
 
