@@ -131,3 +131,9 @@ def test_the_command_line_rerun_of_an_earlier_sweep_trains_nothing(tmp_path):
     for job in "01":
         assert (tmp_path / "sweep" / job / "metrics.json").read_bytes() == written[job]
     assert not list((tmp_path / "sweep").glob(".*replaced*"))
+
+
+def test_the_docs_name_every_key_read_at_its_earlier_behaviour():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text()
+    assert [key for key in earlier.ADDED if f"`{key}: " not in page] == []
+    assert all(f"`{key}=" in page for _, key, *_ in earlier.CHANGED_MEANING)
