@@ -79,7 +79,7 @@ class Autoencoder(ImageModel):
         visualization_size: int = 8,
         clusters: int | None = None,
     ):
-        schema.check_arguments(schema.model.Autoencoder, "model.", locals())
+        schema.check_arguments(schema.model.AutoencoderConfig, "model.", locals())
         self.check_shared(width, depth, growth, dropout, activation)
         whole("model.visualization_size", visualization_size, 1)
         if clusters is not None:
