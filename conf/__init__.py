@@ -20,7 +20,7 @@ def folder_classes(path) -> int | None:
     """The class subfolders of an image folder (of its train/ if it has one), 1 for a folder of
     images without class subfolders; None when it cannot be read: the dataset then fails with
     one line saying why."""
-    from llexp.data.folder import class_folders
+    from llexp.data.files import class_folders
 
     try:
         return len(class_folders(path)) or 1

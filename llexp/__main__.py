@@ -22,7 +22,18 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
-from llexp import background, cli_help, compat, plugins, record, resume, signals, slurm, sweep
+from llexp import (
+    background,
+    cli_help,
+    compat,
+    plugins,
+    record,
+    resources,
+    resume,
+    signals,
+    slurm,
+    sweep,
+)
 from llexp.checks import check_config
 from llexp.errors import LlexpError
 from llexp.hydra_errors import did_you_mean, one_line_errors, reported
@@ -88,19 +99,19 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
 
             trial = study.job_trial(hydra_cfg, out_dir)
         job_num = hydra_cfg.job.num if multirun else None
-        parallel = sweep.parallel_jobs(hydra_cfg.launcher) if multirun else 1
+        parallel = resources.parallel_jobs(hydra_cfg.launcher) if multirun else 1
         # Every mistake the config can hold ends here, before TensorFlow starts (seconds);
         # unless checking it starts TensorFlow's runtime, whose settings must then come first.
-        early = sweep.checks_start_tensorflow(cfg)
+        early = resources.checks_start_tensorflow(cfg)
         if early:
-            sweep.configure_tensorflow(cfg.resources, job_num, parallel)
+            resources.configure_tensorflow(cfg.resources, job_num, parallel)
         parts = check_config(cfg)
         if not early:
-            sweep.configure_tensorflow(cfg.resources, job_num, parallel)
+            resources.configure_tensorflow(cfg.resources, job_num, parallel)
         from llexp.runner import run
 
         settle_imports()
-        alone = not sweep.shares_process(hydra_cfg.launcher)
+        alone = not resources.shares_process(hydra_cfg.launcher)
         pruning = []
         if trial is not None:
             from llexp.search.pruning import PruneTrial
@@ -132,7 +143,7 @@ def run_job(cfg: DictConfig, out_dir: Path, multirun: bool, job: str) -> float |
             log.error("%s", message)
             raise SystemExit(2) from None
         raise  # a bug or an environment problem: keep the traceback
-    rss = sweep.rss_mb()
+    rss = resources.rss_mb()
     log.info(
         "%s finished in %.2f s; process memory (VmRSS) %s MB",
         job,

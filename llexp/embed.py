@@ -36,7 +36,7 @@ def embed(run_dir: Path | str, folder: Path | str, out_dir: Path | str | None = 
                 f"{run_dir} has no {name}: give the folder of a completed autoencoder run "
                 "(model=autoencoder)"
             )
-    from llexp.data.folder import image_files
+    from llexp.data.files import image_files
 
     if not folder.is_dir():
         raise LlexpError(f"{folder}: no such folder of images")
@@ -48,7 +48,7 @@ def embed(run_dir: Path | str, folder: Path | str, out_dir: Path | str | None = 
 
     import tensorflow as tf
 
-    from llexp.data.folder import decoder
+    from llexp.data.files import decoder
 
     encoder = artifacts.load_model(run_dir, "encoder")
     shape = tuple(int(s) for s in encoder.input_shape[1:])

@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from llexp.figures import labelled_tiles, save_figure, subplots, tiled, tiled_figure, wrapped
+from llexp.drawing import labelled_tiles, save_figure, subplots, tiled, tiled_figure, wrapped
 
 
 def most_confident_mistakes(y_true, probs, n: int = 25) -> np.ndarray:

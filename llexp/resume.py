@@ -106,9 +106,9 @@ def resume_locked(cfg, run_dir: Path) -> int:
         root.addHandler(handler)
     log.info("resuming %s (%s)", run_dir, record.command())
     try:
-        from llexp import sweep
+        from llexp import resources
 
-        sweep.configure_tensorflow(cfg.resources, None)
+        resources.configure_tensorflow(cfg.resources, None)
         from llexp.runner import run
 
         run(cfg, run_dir, resume=True)

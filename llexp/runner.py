@@ -7,7 +7,6 @@ the Python API call with a config from `hydra.compose`.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,23 +14,13 @@ from pathlib import Path
 import keras
 from omegaconf import DictConfig, OmegaConf
 
-from llexp import (
-    artifacts,
-    compat,
-    evaluation,
-    figures,
-    galleries,
-    loggers,
-    per_image,
-    record,
-    signals,
-)
+from llexp import artifacts, compat, completion, evaluation, loggers, per_image, record
 from llexp import callbacks as configured  # the config's `callbacks` and class weights
 from llexp.background import Files
 from llexp.checks import Parts, check_config
 from llexp.data.preprocess import normalization
 from llexp.distribute import distribution, replicas
-from llexp.errors import LlexpError, instantiate
+from llexp.errors import instantiate
 from llexp.precision import dtype_policy
 from llexp.record import identity
 from llexp.record.clock import TrainClock
@@ -100,7 +89,7 @@ def run(
     except BaseException as error:
         if result is None:  # before completion: the caller marks the run failed or interrupted
             raise
-        after_completion(out_dir, "closing the experiment tracker", error)
+        completion.after_completion(out_dir, "closing the experiment tracker", error)
     return result
 
 
@@ -186,7 +175,7 @@ def train_and_save(
             on_epoch_saved=clock.epoch_saved,  # the record's epochs and time, after each save
             class_weight=weights,
         )
-    check_finite(history, out_dir, title)
+    completion.check_finite(history, out_dir, title)
     per_image.write_summary(out_dir / "summary.txt", model, trainer.verbose)
 
     # One prediction pass over the test set: the test metrics come from it, and the family's
@@ -219,35 +208,11 @@ def train_and_save(
     (out_dir / RESUME_FILE).unlink(missing_ok=True)  # completed: nothing left to resume
     # The model passes happen here; the drawing and writing go to `files`: at once, or in a
     # sweep on a background thread while the next job trains (a failure there is a warning).
-    step = "writing the figures and reports"
-    try:
-        files.add(figures.plot_history, history, out_dir / "history.png", title)
-        if data.augment:  # after training, so drawing it leaves the training batches unchanged
-            sample = data.sample("train", 8)[0]
-            draws = galleries.augment_draws(sample, data.augment)
-            names = [type(layer).__name__ for layer in data.augment]
-            files.add(galleries.augmented, sample, draws, names, out_dir / "augmented.png", title)
-        extra = family.report(model, data, out_dir, title, files)
-        log.info("metrics: %s", ", ".join(f"{k}={v:.4f}" for k, v in extra.items() if is_number(v)))
-        record.add(out_dir, **extra)
-        metrics |= extra
-        files.finish(lambda error: after_completion(out_dir, step, error))
-        tracker.finish(metrics, out_dir)
-    except BaseException as error:
-        after_completion(out_dir, step, error)
+    metrics = completion.write_reports(
+        out_dir, model, data, family, history, title, metrics, files, tracker
+    )
     log.info("run folder: %s", out_dir)
     return RunResult(metrics, history, model)
-
-
-def after_completion(out_dir: Path, step: str, error: BaseException) -> None:
-    """A step after the model was saved failed or was interrupted: a warning on the completed
-    run (its status and metrics stay). A signal still stops the process; an error does not."""
-    stopped = isinstance(error, KeyboardInterrupt)
-    what = f"{signals.name(error)} while {step}" if stopped else f"{step} failed: {error!r}"
-    record.warn(out_dir, what)
-    log.warning("the run completed, but %s", what)
-    if stopped:
-        raise error
 
 
 def start_record(
@@ -268,26 +233,3 @@ def start_record(
         log.info("resuming from epoch %d of %d", done + 1, epochs)
     record.progress(out_dir, epoch=done)
     return TrainClock(out_dir, started["train_seconds"]), resumed
-
-
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def check_finite(history: dict, out_dir: Path, title: str) -> None:
-    """Fails a run whose loss became NaN or infinite (`TerminateOnNaN` stopped it).
-
-    Such a run must not read as completed with NaN metrics. Its history is still plotted, so the
-    folder shows where training diverged.
-    """
-    losses = history.get("loss", [])
-    bad = [i for i, v in enumerate(losses, 1) if not math.isfinite(v)]
-    if bad:
-        from llexp import background
-
-        background.flush()  # an earlier job's figures are drawn on that thread: one at a time
-        figures.plot_history(history, out_dir / "history.png", title)
-        raise LlexpError(
-            f"training diverged: the loss became {losses[bad[0] - 1]} at epoch {bad[0]}; "
-            "lower optimizer.learning_rate or set optimizer.clipnorm"
-        )

@@ -34,7 +34,7 @@ class Cosine:
     name = "cosine"
 
     def __init__(self, decay_epochs: float, alpha: float = 0.0):
-        schema.check_arguments(schema.train.Cosine, "schedule.", locals())
+        schema.check_arguments(schema.train.CosineConfig, "schedule.", locals())
         self.decay_epochs, self.alpha = decay_epochs, alpha
 
     def __call__(self, learning_rate: float, steps_per_epoch: int):
@@ -57,7 +57,7 @@ class Exponential:
     name = "exponential"
 
     def __init__(self, factor: float = 0.5, every: float = 1, staircase: bool = False):
-        schema.check_arguments(schema.train.Exponential, "schedule.", locals())
+        schema.check_arguments(schema.train.ExponentialConfig, "schedule.", locals())
         self.factor, self.every, self.staircase = factor, every, staircase
 
     def __call__(self, learning_rate: float, steps_per_epoch: int):

@@ -12,6 +12,20 @@ from llexp.api import compose
 from helpers import TINY, completed, make_run, write_npz
 
 
+@pytest.fixture(scope="session", autouse=True)
+def settled_imports():
+    """Moves the objects TensorFlow, Keras and matplotlib make on import out of the garbage
+    collector's reach, as the command line does (`llexp.__main__.settle_imports`): each run's
+    `keras.backend.clear_session()` then walks only what the tests made (0.6 s less per run)."""
+    import matplotlib.pyplot  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    import llexp.runner  # noqa: F401
+    from llexp.__main__ import settle_imports
+
+    settle_imports()
+
+
 @pytest.fixture(autouse=True)
 def fresh_dataset_cache():
     """Each test decodes its own data: the process-wide cache must not make tests order-bound."""

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from llexp import sweep
+from llexp import resources
 from llexp.errors import LlexpError
 from llexp.runner import run
 
@@ -47,16 +47,16 @@ def test_mirrored_on_one_device_says_how_to_get_two(tiny_cfg, tmp_path, no_data,
 @pytest.mark.parametrize("count", [0, -1, 1.5, "two"])
 def test_cpu_devices_must_be_a_whole_number_of_at_least_one(count):
     with pytest.raises(LlexpError, match="resources.cpu_devices=.* must be a whole number"):
-        sweep.configure_tensorflow(OmegaConf.create({"cpu_devices": count}), None)
+        resources.configure_tensorflow(OmegaConf.create({"cpu_devices": count}), None)
 
 
 def test_cpu_devices_after_tensorflow_started_is_one_line(monkeypatch):
     import tensorflow as tf
 
     tf.config.list_logical_devices("CPU")  # starts the runtime, as a notebook would have
-    monkeypatch.setattr(sweep, "_applied", None)
+    monkeypatch.setattr(resources, "_applied", None)
     with pytest.raises(LlexpError, match="must be set before TensorFlow starts"):
-        sweep.configure_tensorflow(OmegaConf.create({"cpu_devices": 2}), None)
+        resources.configure_tensorflow(OmegaConf.create({"cpu_devices": 2}), None)
 
 
 # Runs one-device and mirrored runs of both trainers in a fresh process whose CPU is split in 2
@@ -67,10 +67,10 @@ def test_cpu_devices_after_tensorflow_started_is_one_line(monkeypatch):
 SCRIPT = """
 import json, sys
 from omegaconf import OmegaConf
-from llexp import sweep
+from llexp import resources
 from llexp.api import compose
 
-sweep.configure_tensorflow(OmegaConf.create({"cpu_devices": 2}), None)
+resources.configure_tensorflow(OmegaConf.create({"cpu_devices": 2}), None)
 from llexp.runner import run
 
 out = {}

@@ -33,7 +33,7 @@ def test_every_option_of_every_group_has_a_schema_and_passes_it(group, option):
     cfg = compose("dataset=digits", *base, f"{group}={option}")
     node_type = OmegaConf.get_type(cfg[group])
     assert node_type in schema_classes(), f"conf/{group}/{option}.yaml names no schema"
-    assert OmegaConf.get_type(cfg) is schema.Config
+    assert OmegaConf.get_type(cfg) is schema.LlexpConfig
     schema.check(cfg)  # the shipped defaults are within every range
 
 
@@ -61,7 +61,7 @@ def test_every_schema_key_is_set_by_its_yaml():
 
 def test_a_key_added_to_a_family_is_one_line_of_its_schema():
     @dataclasses.dataclass
-    class Wider(schema.model.LeNet):
+    class Wider(schema.model.LeNetConfig):
         stride: int = whole(at_least=1)
 
     node = OmegaConf.structured(Wider)

@@ -200,7 +200,7 @@ def test_help_is_hydras_text_without_tensorflow():
 
 def test_only_sources_that_read_a_keras_model_need_tensorflow_to_be_checked():
     from llexp.api import compose
-    from llexp.sweep import checks_start_tensorflow
+    from llexp.resources import checks_start_tensorflow
 
     assert checks_start_tensorflow(compose("dataset=codes", "dataset.encoder_from=/x"))
     assert not checks_start_tensorflow(compose("dataset=digits"))

@@ -12,7 +12,7 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_module
 from omegaconf import OmegaConf
 
-from llexp import compat, data, record, sweep
+from llexp import compat, data, record, resources, sweep
 from llexp.errors import LlexpError, instantiate
 from llexp.record import identity
 from llexp.runner import run
@@ -105,7 +105,7 @@ def write_metrics(folder, status, **extra):
 
 
 def test_failure_report_counts_only_this_sweeps_failed_jobs(tmp_path, monkeypatch):
-    monkeypatch.delenv(sweep.SWEEP_SIZE, raising=False)  # restored afterwards
+    monkeypatch.delenv(resources.SWEEP_SIZE, raising=False)  # restored afterwards
     config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}, "sweeper": {}}})
     write_metrics(tmp_path / "old", "failed", error="from an earlier sweep in the same folder")
     ended = time.time() - 0.5  # that sweep ended a moment ago (`skip_completed` runs it again)
@@ -135,7 +135,7 @@ def test_run_and_sweep_folders_carry_microseconds():
 @pytest.mark.parametrize("threads", [0, -2, "four", 1.5])
 def test_bad_thread_counts_are_one_clear_line(threads):
     with pytest.raises(LlexpError, match="resources.threads=.* must be a positive integer or null"):
-        sweep.configure_tensorflow(OmegaConf.create({"threads": threads}), None)
+        resources.configure_tensorflow(OmegaConf.create({"threads": threads}), None)
 
 
 JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
@@ -146,13 +146,13 @@ JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
     [
         ({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}, 1),
         ({"_target_": JOBLIB, "n_jobs": 3}, 3),
-        ({"_target_": JOBLIB, "n_jobs": -1}, sweep.available_cores()),
-        ({"_target_": JOBLIB, "n_jobs": -2}, max(1, sweep.available_cores() - 1)),
+        ({"_target_": JOBLIB, "n_jobs": -1}, resources.available_cores()),
+        ({"_target_": JOBLIB, "n_jobs": -2}, max(1, resources.available_cores() - 1)),
     ],
 )
 def test_parallel_jobs_counts_as_joblib_does(launcher, jobs, monkeypatch):
-    monkeypatch.delenv(sweep.SWEEP_SIZE, raising=False)  # no sweep running
-    assert sweep.parallel_jobs(OmegaConf.create(launcher)) == jobs
+    monkeypatch.delenv(resources.SWEEP_SIZE, raising=False)  # no sweep running
+    assert resources.parallel_jobs(OmegaConf.create(launcher)) == jobs
 
 
 @pytest.mark.slow
@@ -179,7 +179,7 @@ def test_a_grid_sweeps_size_caps_the_parallel_jobs(monkeypatch):
         {"hydra": {"overrides": {"task": ["optimizer.learning_rate=interval(0.01,0.1)"]}}}
     )
     assert sweep.sweep_size(interval) is None  # Optuna's: not a grid
-    monkeypatch.setattr(sweep, "available_cores", lambda: 32)
-    monkeypatch.setenv(sweep.SWEEP_SIZE, "3")
+    monkeypatch.setattr(resources, "available_cores", lambda: 32)
+    monkeypatch.setenv(resources.SWEEP_SIZE, "3")
     joblib = OmegaConf.create({"_target_": JOBLIB, "n_jobs": -1})
-    assert sweep.parallel_jobs(joblib) == 3  # 3 jobs on 32 cores: 10 threads each, not 1
+    assert resources.parallel_jobs(joblib) == 3  # 3 jobs on 32 cores: 10 threads each, not 1

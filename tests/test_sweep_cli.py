@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from llexp.sweep import available_cores
+from llexp.resources import available_cores
 
 from helpers import TINY, run_llexp
 

@@ -8,6 +8,7 @@ in-memory source's images and labels, split; `Splits` the pipelines over them; a
 - `base`: `Source`, `Arrays`, and the per-process cache of decoded arrays.
 - `sources`: the in-memory sources (keras.datasets, cifar100, digits, npz).
 - `folder`: image folders, streamed from disk.
+- `files`: a folder's image files: found, checked to be whole images, decoded.
 - `checks`: shapes, pixel ranges, labels, split sizes; the seeded, stratified splits.
 - `pipeline`: `Splits` and the pipelines both trainers consume.
 - `preprocess`: normalisation (a layer inside the model) and augmentation (training batches).

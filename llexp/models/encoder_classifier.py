@@ -117,7 +117,7 @@ class EncoderClassifier(Classifier):
         head_convs: list[int] | None = None,
         head_batch_norm: bool = False,
     ):
-        schema.check_arguments(schema.model.EncoderClassifier, "model.", locals())
+        schema.check_arguments(schema.model.EncoderClassifierConfig, "model.", locals())
         self.check_head(num_classes, dense, width, dropout, activation)
         self.check_head_shape(head, head_convs, head_batch_norm)
         self.run_dirs = chained_run_dirs(encoder_from)

@@ -59,7 +59,7 @@ class LeNet(Classifier):
         head_convs: list[int] | None = None,
         head_batch_norm: bool = False,
     ):
-        schema.check_arguments(schema.model.LeNet, "model.", locals())
+        schema.check_arguments(schema.model.LeNetConfig, "model.", locals())
         self.check_shared(width, depth, growth, dropout, activation)
         if not is_list(dense_units):
             whole("model.dense_units", dense_units, 1)  # one hidden layer, as usual

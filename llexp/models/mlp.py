@@ -48,7 +48,7 @@ class MLP(Classifier):
         dropout: float = 0.0,
         batch_norm: bool = False,
     ):
-        schema.check_arguments(schema.model.MLP, "model.", locals())
+        schema.check_arguments(schema.model.MLPConfig, "model.", locals())
         whole("model.num_classes", num_classes, 1)
         hidden = scaled(units_list("hidden", hidden), width)
         number("model.dropout", dropout, 0.0, 1.0, high_open=True)

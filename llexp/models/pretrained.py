@@ -59,7 +59,7 @@ class Pretrained(Classifier):
         head_convs: list[int] | None = None,
         head_batch_norm: bool = False,
     ):
-        schema.check_arguments(schema.model.Pretrained, "model.", locals())
+        schema.check_arguments(schema.model.PretrainedConfig, "model.", locals())
         self.check_head(num_classes, dense, width, dropout, activation)
         self.check_head_shape(head, head_convs, head_batch_norm)
         known_name("model.backbone", backbone, APPLICATIONS, "a keras.applications model", is_app)

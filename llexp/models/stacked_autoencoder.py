@@ -44,7 +44,7 @@ class StackedAutoencoder(Autoencoder):
         visualization_size: int = 8,
         width: int | None = None,
     ):
-        schema.check_arguments(schema.model.StackedAutoencoder, "model.", locals())
+        schema.check_arguments(schema.model.StackedAutoencoderConfig, "model.", locals())
         self.run_dirs = chained_run_dirs(encoder_from)
         for k, run_dir in enumerate(self.run_dirs[1:], start=2):
             last = run_config(run_dir).get("model", {}).get("last_activation")

@@ -64,7 +64,7 @@ class VGG16(Classifier):
         head_convs: list[int] | None = None,
         head_batch_norm: bool = False,
     ):
-        schema.check_arguments(schema.model.VGG16, "model.", locals())
+        schema.check_arguments(schema.model.VGG16Config, "model.", locals())
         whole("model.num_classes", num_classes, 1)
         whole("model.width", width, 1)
         if whole("model.depth", depth, 1) > len(BLOCKS):

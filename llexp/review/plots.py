@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from llexp.figures import epoch_axis, save_figure, subplots
+from llexp.drawing import epoch_axis, save_figure, subplots
 from llexp.review.runs import Run, as_number, lower_is_better
 
 

@@ -33,7 +33,7 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass
-class Resources:
+class ResourcesConfig:
     threads: Optional[int] = whole(at_least=1)
     cpu_devices: int = whole(at_least=1)
     gpu_memory_growth: bool = MISSING
@@ -41,7 +41,7 @@ class Resources:
 
 
 @dataclass
-class Config:
+class LlexpConfig:
     """The top level (conf/config.yaml). A key no part reads is refused, `+key=VALUE` included."""
 
     model: Any = MISSING
@@ -58,7 +58,7 @@ class Config:
     precision: str = one_of(*PRECISIONS)
     objective: Optional[str] = MISSING  # against the run's metrics: llexp.checks
     skip_completed: bool = MISSING
-    resources: Resources = field(default_factory=Resources)
+    resources: ResourcesConfig = field(default_factory=ResourcesConfig)
 
 
 GROUPS = {
@@ -73,7 +73,7 @@ def store() -> None:
 
     At the repository's top, not in a group of their own: Hydra's `--help` lists every group."""
     config_store = ConfigStore.instance()
-    config_store.store(name="base_config", node=Config)
+    config_store.store(name="base_config", node=LlexpConfig)
     for group, schemas in GROUPS.items():
         for name, schema in schemas.items():
             config_store.store(name=f"{group}_{name}_schema", node=schema)
@@ -143,7 +143,7 @@ def did_you_mean(word: str, choices, prefix: str = "") -> str:
 
 def check_arguments(schema, prefix: str, values: dict) -> None:
     """The rules of `schema`'s keys applied to a class's arguments, for a family, trainer or
-    schedule made from Python rather than from a config: `check_arguments(model.LeNet,
+    schedule made from Python rather than from a config: `check_arguments(model.LeNetConfig,
     "model.", locals())` first thing in `__init__`."""
     hints = typing.get_type_hints(schema)
     for key in dataclasses.fields(schema):

@@ -19,7 +19,7 @@ def is_image_shape(value) -> bool:
 
 
 @dataclass
-class Source:
+class SourceConfig:
     """What every source has: how the training images are split, batched and normalised."""
 
     _target_: str = MISSING
@@ -55,19 +55,19 @@ class Source:
 
 
 @dataclass
-class Labelled(Source):
+class LabelledSourceConfig(SourceConfig):
     num_classes: int = whole(at_least=1)
     class_names: Optional[List[str]] = None  # null: the labels themselves, or the folders
 
 
 @dataclass
-class Keras(Labelled):
+class KerasSourceConfig(LabelledSourceConfig):
     name: str = one_of("mnist", "fashion_mnist", "cifar10", "cifar100")
     image_shape: List[int] = custom(is_image_shape, "[height, width, channels], 1 to 4 channels")
 
 
 @dataclass
-class Cifar100(Labelled):
+class Cifar100SourceConfig(LabelledSourceConfig):
     label_mode: str = one_of("fine", "coarse")
     num_classes: Optional[int] = whole(at_least=1)  # follows label_mode
     label_names: Any = None  # {fine: [...], coarse: [...]}: CIFAR-100's names, for class_names
@@ -75,13 +75,13 @@ class Cifar100(Labelled):
 
 
 @dataclass
-class Digits(Labelled):
+class DigitsSourceConfig(LabelledSourceConfig):
     image_shape: List[int] = custom(is_image_shape, "[height, width, channels], 1 to 4 channels")
     test_split: Any = split_size()
 
 
 @dataclass
-class Npz(Labelled):
+class NpzSourceConfig(LabelledSourceConfig):
     path: str = MISSING
     image_shape: Optional[List[int]] = custom(
         is_image_shape, "[height, width, channels], 1 to 4 channels"
@@ -89,7 +89,7 @@ class Npz(Labelled):
 
 
 @dataclass
-class Folder(Labelled):
+class FolderSourceConfig(LabelledSourceConfig):
     path: str = MISSING
     num_classes: Optional[int] = whole(at_least=1)  # counted from the class folders
     image_size: Optional[List[int]] = custom(
@@ -101,15 +101,15 @@ class Folder(Labelled):
 
 
 @dataclass
-class Codes(Source):
+class CodesSourceConfig(SourceConfig):
     encoder_from: str = MISSING
 
 
 SCHEMAS = {
-    "keras": Keras,
-    "cifar100": Cifar100,
-    "digits": Digits,
-    "npz": Npz,
-    "folder": Folder,
-    "codes": Codes,
+    "keras": KerasSourceConfig,
+    "cifar100": Cifar100SourceConfig,
+    "digits": DigitsSourceConfig,
+    "npz": NpzSourceConfig,
+    "folder": FolderSourceConfig,
+    "codes": CodesSourceConfig,
 }

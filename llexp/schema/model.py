@@ -38,20 +38,20 @@ def per_block_switch():
 
 
 @dataclass
-class Model:
+class ModelConfig:
     """What every family has: the class that builds it."""
 
     _target_: str = MISSING
 
 
 @dataclass
-class Classifier(Model):
+class ClassifierConfig(ModelConfig):
     num_classes: int = whole(at_least=1)  # ${dataset.num_classes}: follows the data
     activation: str = MISSING
 
 
 @dataclass
-class ConvHead(Classifier):
+class ConvHeadConfig(ClassifierConfig):
     """How a classifier's head starts: flatten or global average pooling, convs before it."""
 
     head: str = one_of("flatten", "gap")
@@ -60,7 +60,7 @@ class ConvHead(Classifier):
 
 
 @dataclass
-class LeNet(ConvHead):
+class LeNetConfig(ConvHeadConfig):
     width: int = whole(at_least=1)
     depth: int = whole(at_least=0)
     growth: float = number(0, low_open=True)
@@ -73,7 +73,7 @@ class LeNet(ConvHead):
 
 
 @dataclass
-class MLP(Classifier):
+class MLPConfig(ClassifierConfig):
     hidden: Any = sizes()
     width: Optional[int] = whole(at_least=1)
     dropout: float = number(**DROPOUT)
@@ -81,7 +81,7 @@ class MLP(Classifier):
 
 
 @dataclass
-class VGG16(ConvHead):
+class VGG16Config(ConvHeadConfig):
     width: int = whole(at_least=1)
     depth: int = whole(at_least=1, at_most=5)  # VGG-16 has 5 blocks
     kernel_size: Any = per_block_whole()
@@ -94,7 +94,7 @@ class VGG16(ConvHead):
 
 
 @dataclass
-class Head(ConvHead):
+class HeadConfig(ConvHeadConfig):
     """A dense head on a backbone or on trained encoders."""
 
     dense: Any = sizes()
@@ -103,7 +103,7 @@ class Head(ConvHead):
 
 
 @dataclass
-class Pretrained(Head):
+class PretrainedConfig(HeadConfig):
     backbone: str = MISSING
     weights: Optional[str] = MISSING  # imagenet, null or a weights file (checked by the family)
     trainable_layers: Any = custom(
@@ -114,7 +114,7 @@ class Pretrained(Head):
 
 
 @dataclass
-class EncoderClassifier(Head):
+class EncoderClassifierConfig(HeadConfig):
     encoder_from: Any = custom(
         lambda v: isinstance(v, (str, os.PathLike)) or (isinstance(v, list) and v != []),
         "a run folder or a list of run folders",
@@ -123,7 +123,7 @@ class EncoderClassifier(Head):
 
 
 @dataclass
-class Autoencoder(Model):
+class AutoencoderConfig(ModelConfig):
     width: int = whole(at_least=1)
     depth: int = whole(at_least=0)
     growth: float = number(0, low_open=True)
@@ -143,7 +143,7 @@ class Autoencoder(Model):
 
 
 @dataclass
-class StackedAutoencoder(Model):
+class StackedAutoencoderConfig(ModelConfig):
     encoder_from: Any = custom(
         lambda v: isinstance(v, (str, os.PathLike)) or (isinstance(v, list) and v != []),
         "a run folder or a list of run folders",
@@ -154,11 +154,11 @@ class StackedAutoencoder(Model):
 
 
 SCHEMAS = {
-    "lenet": LeNet,
-    "mlp": MLP,
-    "vgg16": VGG16,
-    "pretrained": Pretrained,
-    "encoder_classifier": EncoderClassifier,
-    "autoencoder": Autoencoder,
-    "stacked_autoencoder": StackedAutoencoder,
+    "lenet": LeNetConfig,
+    "mlp": MLPConfig,
+    "vgg16": VGG16Config,
+    "pretrained": PretrainedConfig,
+    "encoder_classifier": EncoderClassifierConfig,
+    "autoencoder": AutoencoderConfig,
+    "stacked_autoencoder": StackedAutoencoderConfig,
 }

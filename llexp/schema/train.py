@@ -15,7 +15,7 @@ FRACTION = dict(low=0, high=1, high_open=True)  # momentum and decay rates: 1 ne
 
 
 @dataclass
-class Trainer:
+class TrainerConfig:
     _target_: str = MISSING
     epochs: int = whole(at_least=1)
     batch_size: int = whole(at_least=1)
@@ -37,7 +37,7 @@ class Trainer:
 
 
 @dataclass
-class Optimizer:
+class OptimizerConfig:
     """Keras accepts most of these silently out of range (`learning_rate=-0.1` trains to
     garbage and "completes"), so each has its range here."""
 
@@ -51,7 +51,7 @@ class Optimizer:
 
 
 @dataclass
-class Adam(Optimizer):
+class AdamConfig(OptimizerConfig):
     beta_1: float = number(**FRACTION)
     beta_2: float = number(**FRACTION)
     epsilon: float = positive()
@@ -59,7 +59,7 @@ class Adam(Optimizer):
 
 
 @dataclass
-class RMSprop(Optimizer):
+class RMSpropConfig(OptimizerConfig):
     rho: float = number(**FRACTION)
     momentum: float = number(**FRACTION)
     epsilon: float = positive()
@@ -67,48 +67,48 @@ class RMSprop(Optimizer):
 
 
 @dataclass
-class SGD(Optimizer):
+class SGDConfig(OptimizerConfig):
     momentum: float = number(**FRACTION)
     nesterov: bool = MISSING
 
 
 @dataclass
-class Schedule:
+class ScheduleConfig:
     _target_: str = MISSING
 
 
 @dataclass
-class Cosine(Schedule):
+class CosineConfig(ScheduleConfig):
     decay_epochs: float = positive()
     alpha: float = number(0, 1)
 
 
 @dataclass
-class Exponential(Schedule):
+class ExponentialConfig(ScheduleConfig):
     factor: float = positive()
     every: float = positive()  # epochs (fractions allowed)
     staircase: bool = MISSING
 
 
 @dataclass
-class Logger:
+class LoggerConfig:
     _target_: str = MISSING
 
 
 @dataclass
-class Mlflow(Logger):
+class MlflowLoggerConfig(LoggerConfig):
     tracking_uri: str = MISSING  # its form and whether it answers: llexp.loggers.mlflow_logger
     experiment: str = MISSING
     artifact_location: Optional[str] = MISSING
 
 
 @dataclass
-class TensorBoard(Logger):
+class TensorBoardLoggerConfig(LoggerConfig):
     subdir: str = MISSING
 
 
 @dataclass
-class Wandb(Logger):
+class WandbLoggerConfig(LoggerConfig):
     project: str = MISSING
     mode: str = one_of("online", "offline", "disabled")
     dir: Optional[str] = MISSING
@@ -117,8 +117,16 @@ class Wandb(Logger):
 
 
 SCHEMAS = {
-    "trainer": {"fit": Trainer},
-    "optimizer": {"adam": Adam, "rmsprop": RMSprop, "sgd": SGD},
-    "schedule": {"constant": Schedule, "cosine": Cosine, "exponential": Exponential},
-    "logger": {"mlflow": Mlflow, "tensorboard": TensorBoard, "wandb": Wandb},
+    "trainer": {"fit": TrainerConfig},
+    "optimizer": {"adam": AdamConfig, "rmsprop": RMSpropConfig, "sgd": SGDConfig},
+    "schedule": {
+        "constant": ScheduleConfig,
+        "cosine": CosineConfig,
+        "exponential": ExponentialConfig,
+    },
+    "logger": {
+        "mlflow": MlflowLoggerConfig,
+        "tensorboard": TensorBoardLoggerConfig,
+        "wandb": WandbLoggerConfig,
+    },
 }

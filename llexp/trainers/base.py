@@ -62,7 +62,7 @@ class BaseTrainer:
         strategy: str | None = None,
         class_weight=None,
     ):
-        schema.check_arguments(schema.train.Trainer, "trainer.", locals())
+        schema.check_arguments(schema.train.TrainerConfig, "trainer.", locals())
         self.epochs, self.batch_size, self.verbose = epochs, batch_size, verbose
         self.early_stopping, self.patience, self.monitor = early_stopping, patience, monitor
         self.restore_best, self.checkpoint_best = restore_best, checkpoint_best
