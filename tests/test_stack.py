@@ -140,6 +140,9 @@ def test_llexp_stack_with_stage_overrides_and_finetune_end_to_end(tmp_path):
     assert config["model"]["width"] == 8 and config["model"]["pool"] is True
     tuned = json.loads((chain / "finetune" / "metrics.json").read_text())
     assert tuned["status"] == "completed" and tuned["epochs"] == 2
+    assert "warnings" not in tuned, tuned["warnings"]  # every report of an autoencoder run
+    for name in ("encoder.json", "clusters.csv", "reconstruction_errors.csv", "embeddings.png"):
+        assert (chain / "finetune" / name).is_file(), name
     classifier = json.loads((chain / "classifier" / "metrics.json").read_text())
     assert classifier["config"]["model"]["encoder_from"] == [str(chain / "finetune")]
     assert classifier["test_accuracy"] > 0.1

@@ -31,6 +31,8 @@ class StackedAutoencoder(Autoencoder):
         encoder_from: the run folders of the stack's autoencoders, bottom first.
         loss: any Keras loss name (mse, binary_crossentropy, ...).
         visualization_size: reconstructions.png shows `visualization_size**2` test images.
+        clusters: k of the k-means whose cluster of each image clusters.csv gives; `None`: the
+            number of classes.
         width: no effect (the stages' runs fix every size); accepted, like every family's
             `width`, so that `debug=tiny` (which sets it) composes with this family too.
     """
@@ -42,6 +44,7 @@ class StackedAutoencoder(Autoencoder):
         encoder_from: list[str],
         loss: str = "mse",
         visualization_size: int = 8,
+        clusters: int | None = None,
         width: int | None = None,
     ):
         schema.check_arguments(schema.model.StackedAutoencoderConfig, "model.", locals())
@@ -57,6 +60,7 @@ class StackedAutoencoder(Autoencoder):
         check_loss("model.loss", loss)
         self.loss_name = loss
         self.visualization_size = whole("model.visualization_size", visualization_size, 1)
+        self.clusters = None if clusters is None else whole("model.clusters", clusters, 1)
         self.depth, self.bottleneck = 0, None
 
     def describe(self) -> str:

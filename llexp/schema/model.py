@@ -150,6 +150,7 @@ class StackedAutoencoderConfig(ModelConfig):
     )
     loss: str = MISSING
     visualization_size: int = whole(at_least=1)
+    clusters: Optional[int] = whole(at_least=1, default=None)  # null: one per class
     width: Optional[int] = MISSING  # no effect: lets debug=tiny compose
 
 
