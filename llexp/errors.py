@@ -1,6 +1,11 @@
 """The one exception type for mistakes a user can make, and checks that raise it."""
 
+import json
 import math
+import os
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 
 class LlexpError(Exception):
@@ -24,6 +29,28 @@ def number(key: str, value, low: float, high: float = math.inf, high_open: bool 
         bound = f"[{low}, {high})" if high_open else f"[{low}, {high}]"
         raise LlexpError(f"{key}={value!r} must be a number in {bound}")
     return value
+
+
+def install_command(extra: str) -> str:
+    """The pip command that adds `extra` to this llexp: `pip install -e ".[sweep]"` in the
+    checkout llexp runs from (its folder's path when elsewhere), `pip install "llexp[sweep]"`
+    for an install from an index. A mistake's line names it, so a user can paste it."""
+    source = Path(__file__).resolve().parents[1]
+    folder, editable = None, True
+    if (source / "pyproject.toml").is_file():  # a checkout: run from it, or installed editable
+        folder = source
+    else:  # installed into site-packages: from a local folder, pip recorded which
+        try:
+            url = json.loads(metadata.distribution("llexp").read_text("direct_url.json") or "{}")
+        except (metadata.PackageNotFoundError, ValueError):
+            url = {}
+        if url.get("url", "").startswith("file:") and "dir_info" in url:
+            folder = Path(unquote(urlparse(url["url"]).path))
+            editable = bool(url["dir_info"].get("editable"))
+    if folder is None:
+        return f'pip install "llexp[{extra}]"'
+    where = "." if folder == Path.cwd().resolve() else os.fspath(folder)
+    return f'pip install {"-e " if editable else ""}"{where}[{extra}]"'
 
 
 def first_line(error: BaseException) -> str:

@@ -11,13 +11,10 @@ from importlib import resources
 
 from omegaconf import OmegaConf
 
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, install_command
 
 GROUPS = ("hydra/launcher", "hydra/sweeper")
-SWEEP_EXTRA = (
-    'pip install "llexp[sweep]" adds the launchers joblib, submitit_local, submitit_slurm '
-    "and the sweeper optuna"
-)
+SWEEP_EXTRA = "adds the launchers joblib, submitit_local, submitit_slurm and the sweeper optuna"
 
 
 def installed(group: str) -> set[str]:
@@ -74,11 +71,16 @@ def requested(argv: list[str]) -> list[tuple[str, str]]:
 
 
 def check(argv: list[str]) -> None:
-    """Raises one line naming the extra to install for a launcher or sweeper that is missing."""
-    for group, option in requested(argv):
-        have = installed(group)
-        if option not in have:
+    """Raises one line naming the extra to install for a launcher or sweeper that is missing,
+    in the user's words (`hydra/launcher=parallel needs hydra/launcher=joblib, which ...`)."""
+    for arg in argv:
+        for group, option in requested([arg]):
+            have = installed(group)
+            if option in have:
+                continue
+            plugin, asked = f"{group}={option}", arg.lstrip("+~")
+            missing = f"{plugin} is" if asked == plugin else f"{asked} needs {plugin}, which is"
             raise LlexpError(
-                f"{group}={option} is not installed (installed: {', '.join(sorted(have))}); "
-                f"{SWEEP_EXTRA}"
+                f"{missing} not installed (installed: {', '.join(sorted(have))}); "
+                f"{install_command('sweep')} {SWEEP_EXTRA}"
             )

@@ -29,7 +29,7 @@ def test_a_tracker_not_installed_is_one_line_before_any_work(
     logger, module, tiny_cfg, tmp_path, monkeypatch
 ):
     hide(monkeypatch, module)
-    hint = rf'logger={logger} needs .*pip install "llexp\[{logger}\]"'
+    hint = rf'logger={logger} needs .*pip install -e "[^"]*\[{logger}\]"'
     with pytest.raises(LlexpError, match=hint):
         run(tiny_cfg(f"logger={logger}"), tmp_path / "run")
     assert not (tmp_path / "run").exists()  # nothing written, no data loaded

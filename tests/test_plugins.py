@@ -1,13 +1,43 @@
 """A launcher or sweeper that is not installed ends with one line naming the extra to install."""
 
+import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from llexp import plugins
+from llexp import errors, plugins
 from llexp.__main__ import main
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, install_command
+
+CHECKOUT = Path(__file__).resolve().parents[1]  # the tests run from a checkout of llexp
+# The pip command that adds the sweep extra to this checkout, from anywhere.
+SWEEP_HERE = re.escape(f'pip install -e "{CHECKOUT}[sweep]"')
+
+
+def test_the_install_command_fits_how_llexp_was_installed(tmp_path, monkeypatch):
+    monkeypatch.chdir(CHECKOUT)  # the checkout, editable: the README's own command
+    assert install_command("sweep") == 'pip install -e ".[sweep]"'
+    monkeypatch.chdir(tmp_path)
+    assert install_command("mlflow") == f'pip install -e "{CHECKOUT}[mlflow]"'
+
+    # Installed into site-packages: from an index, or from a folder (pip's direct_url.json).
+    site = tmp_path / "site-packages" / "llexp"
+    site.mkdir(parents=True)
+    monkeypatch.setattr(errors, "__file__", os.fspath(site / "errors.py"))
+    recorded = {}
+
+    class Installed:
+        def read_text(self, name):
+            return json.dumps(recorded) if recorded and name == "direct_url.json" else None
+
+    monkeypatch.setattr(errors.metadata, "distribution", lambda name: Installed())
+    assert install_command("sweep") == 'pip install "llexp[sweep]"'
+    recorded.update(url="file:///src/my%20llexp", dir_info={})
+    assert install_command("sweep") == 'pip install "/src/my llexp[sweep]"'
 
 
 def test_installed_plugins_pass_and_presets_name_their_sweeper():
@@ -21,19 +51,24 @@ def test_installed_plugins_pass_and_presets_name_their_sweeper():
     ("argv", "named"),
     [
         (["-m", "hydra/launcher=joblib", "model.width=4,8"], "hydra/launcher=joblib"),
-        (["-m", "hparams_search=lenet_optuna"], "hydra/sweeper=optuna"),
-        (["-m", "hydra/launcher=parallel"], "hydra/launcher=joblib"),  # llexp's joblib preset
+        (
+            ["-m", "hparams_search=lenet_optuna"],
+            "hparams_search=lenet_optuna needs hydra/sweeper=optuna,",
+        ),
+        # llexp's joblib preset, in the user's words
+        (["-m", "hydra/launcher=parallel"], "hydra/launcher=parallel needs hydra/launcher=joblib,"),
     ],
 )
 def test_a_missing_plugin_is_one_line_naming_the_extra(argv, named, monkeypatch, capsys):
     monkeypatch.setattr(plugins, "installed", lambda group: {"basic"})
-    hint = rf'{named} is not installed .*pip install "llexp\[sweep\]"'
+    hint = rf"{named} .*not installed .*pip install -e .*\[sweep\]"
     with pytest.raises(LlexpError, match=hint):
         plugins.check(argv)
     monkeypatch.setattr(sys, "argv", ["llexp", *argv])
     assert main() == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"llexp: error: {named} is not installed (installed: basic)")
+    assert line.startswith(f"llexp: error: {named} ")
+    assert "installed (installed: basic)" in line
 
 
 @pytest.mark.slow
@@ -52,7 +87,7 @@ def test_without_the_joblib_plugin_the_real_command_says_which_extra(tmp_path):
     )
     assert done.returncode == 2, done.stderr
     assert "hydra/launcher=joblib is not installed" in done.stderr
-    assert 'pip install "llexp[sweep]"' in done.stderr
+    assert re.search(SWEEP_HERE, done.stderr), done.stderr  # run elsewhere: the checkout's path
     assert "Could not find" not in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "outputs").exists()
 
@@ -73,5 +108,5 @@ def test_without_optuna_a_search_says_which_extra(tmp_path):
         timeout=120,
     )
     assert done.returncode == 2, done.stderr
-    assert "hydra/sweeper=optuna is not installed" in done.stderr
-    assert 'pip install "llexp[sweep]"' in done.stderr and "Traceback" not in done.stderr
+    assert "hparams_search=lenet_optuna needs hydra/sweeper=optuna, which is not" in done.stderr
+    assert re.search(SWEEP_HERE, done.stderr) and "Traceback" not in done.stderr

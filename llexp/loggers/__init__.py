@@ -20,7 +20,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from llexp.errors import LlexpError, instantiate
+from llexp.errors import LlexpError, install_command, instantiate
 
 log = logging.getLogger("llexp")
 
@@ -50,7 +50,7 @@ def require(module: str, logger: str) -> None:
     if importlib.util.find_spec(module) is None:
         raise LlexpError(
             f"logger={logger} needs the {module} package: "
-            f'pip install "llexp[{logger}]" (or pip install {module})'
+            f"{install_command(logger)} (or pip install {module})"
         )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from llexp import schema
 from llexp.callbacks import check_class_weight
 from llexp.distribute import check_strategy
-from llexp.errors import LlexpError
+from llexp.errors import LlexpError, install_command
 from llexp.lazy import lazy
 
 keras = lazy("keras")
@@ -69,7 +69,7 @@ class BaseTrainer:
         if tensorboard and not tensorboard_installed():
             raise LlexpError(
                 "trainer.tensorboard=true needs the tensorboard package: "
-                'pip install tensorboard (or pip install "llexp[tensorboard]")'
+                f"{install_command('tensorboard')} (or pip install tensorboard)"
             )
         self.tensorboard = tensorboard
         self.jit_compile = jit_compile
