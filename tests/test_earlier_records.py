@@ -103,6 +103,7 @@ def test_the_codes_source_of_an_earlier_stack_is_recognised_by_its_earlier_name(
     assert target == "llexp.codes.EncoderCodes" and earlier.same_target(target, CODES_TARGET)
     assert not earlier.same_target(recorded("runs/lenet")["dataset"]["_target_"], CODES_TARGET)
     assert not earlier.same_target("llexp.data.GoneSource", "llexp.data.DigitsSource")
+    assert not earlier.same_target("llexp.gone.Source", "llexp.data.DigitsSource")
 
 
 def test_skip_completed_skips_the_earlier_releases_sweep_and_reruns_a_changed_job(tmp_path):

@@ -20,6 +20,7 @@ recorded the same losses as today's same command (to 1e-7), except LeNet with ba
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 # Keys added after runs were first recorded, with the value that does what llexp did without
@@ -63,12 +64,26 @@ def same_target(old: Any, new: Any) -> bool:
         return True
     if not all(isinstance(t, str) and t.startswith("llexp.") for t in (old, new)):
         return False
-    from hydra.utils import get_object
+    found = locate(old)
+    return found is not None and found is locate(new)
 
-    try:
-        return get_object(old) is get_object(new)
-    except Exception:  # noqa: BLE001 - gone or broken: not the same target
-        return False
+
+def locate(name: str) -> Any:
+    """The object a dotted name names (`llexp.data.DigitsSource`), or None when it names none.
+
+    Not `hydra.utils.get_object`, which logs an ERROR line for a name that is gone: a record of a
+    class since removed is no error, only another target.
+    """
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):  # the longest importable module, then its attributes
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attribute in parts[cut:]:
+            found = getattr(found, attribute, None)
+        return found
+    return None
 
 
 def as_today(old: dict, new: dict) -> dict:
