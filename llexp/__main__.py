@@ -221,7 +221,7 @@ def command(argv: list[str]) -> int:
             print(reported(lambda: cli_help.help_text(overrides)))
             return 0
         try:
-            app()
+            reported(app)  # and around the whole app: `--info` composes outside Hydra's reporting
         except (KeyboardInterrupt, SystemExit) as stop:
             code = stop.code if isinstance(stop, SystemExit) else signals.exit_status(stop)
             if code in (130, 143):  # a sweep stopped: which jobs are left, how to finish them
