@@ -6,6 +6,7 @@ No test imports this module: plain helpers are in helpers.py.
 from __future__ import annotations
 
 import gc
+import logging
 
 import pytest
 
@@ -48,6 +49,21 @@ def dropped_traced_gradients():
 
     with compat.dropping_traced_gradients():
         yield
+
+
+@pytest.fixture(autouse=True)
+def no_handler_on_a_closed_stream():
+    """No log handler outlives the stream it writes to. An in-process run of the command line
+    can leave Hydra's handlers on the root logger (`--info` logs to a `StreamHandler` on the
+    sys.stdout of the moment: the test's capture, closed when the test ends); every later log
+    line in that process then failed with "I/O operation on closed file" (bad_inputs row 112,
+    then the Ctrl-C test on the same worker)."""
+    yield
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", [])[:]:
+            stream = getattr(handler, "stream", None)
+            if getattr(stream, "closed", False):
+                logger.removeHandler(handler)
 
 
 @pytest.fixture(autouse=True)
