@@ -22,6 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import llexp  # noqa: F401  (sets the TensorFlow log level before TensorFlow loads)
+import llexp.conf  # noqa: F401  (its schemas registered before Hydra reads a defaults list)
 from llexp import (
     background,
     cli_help,

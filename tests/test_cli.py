@@ -131,3 +131,14 @@ def test_plain_install_still_finds_the_configs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "image_shape:\n  - 32\n  - 32\n  - 3" in done.stdout
+
+
+@pytest.mark.parametrize("info", ["defaults", "defaults-tree"])
+def test_info_lists_every_group_and_its_schema(info, tmp_path):
+    # A fresh process: the schemas each option's defaults list names are registered before
+    # Hydra reads the list (`--info defaults` reads it before anything else imports them).
+    done = llexp("--info", info, "dataset=digits", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for shown in ("model_lenet_schema", "dataset_digits_schema", "schedule_constant_schema"):
+        assert shown in done.stdout, shown
+    assert not (tmp_path / "outputs").exists()
