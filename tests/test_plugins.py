@@ -71,20 +71,23 @@ def test_a_missing_plugin_is_one_line_naming_the_extra(argv, named, monkeypatch,
     assert "installed (installed: basic)" in line
 
 
+def llexp_without(module: str, *args: str, cwd) -> subprocess.CompletedProcess:
+    """The real command line `llexp ARGS` in a fresh Python where `module` cannot be imported,
+    as in an install without the extra that brings it."""
+    code = (
+        f"import sys; sys.modules[{module!r}] = None;"
+        "from llexp.__main__ import main; sys.argv = ['llexp', *sys.argv[1:]]; sys.exit(main())"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
 @pytest.mark.slow
 def test_without_the_joblib_plugin_the_real_command_says_which_extra(tmp_path):
     # The plugin made unimportable, as in an install without the extra; Hydra skips it.
-    code = (
-        "import sys; sys.modules['hydra_plugins.hydra_joblib_launcher'] = None;"
-        "from llexp.__main__ import main; sys.argv = ['llexp', *sys.argv[1:]]; sys.exit(main())"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, "-m", "hydra/launcher=joblib", "dataset=digits"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = llexp_without("hydra_plugins.hydra_joblib_launcher", "-m", "hydra/launcher=joblib",
+                         "dataset=digits", cwd=tmp_path)  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "hydra/launcher=joblib is not installed" in done.stderr
     assert re.search(SWEEP_HERE, done.stderr), done.stderr  # run elsewhere: the checkout's path
@@ -96,17 +99,7 @@ def test_without_the_joblib_plugin_the_real_command_says_which_extra(tmp_path):
 def test_without_optuna_a_search_says_which_extra(tmp_path):
     # Optuna made unimportable, as in an install without the sweep extra: llexp's own sweeper's
     # configs are registered, but it cannot run.
-    code = (
-        "import sys; sys.modules['optuna'] = None;"
-        "from llexp.__main__ import main; sys.argv = ['llexp', *sys.argv[1:]]; sys.exit(main())"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, "hparams_search=lenet_optuna", "dataset=digits"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = llexp_without("optuna", "hparams_search=lenet_optuna", "dataset=digits", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "hparams_search=lenet_optuna needs hydra/sweeper=optuna, which is not" in done.stderr
     assert re.search(SWEEP_HERE, done.stderr) and "Traceback" not in done.stderr
