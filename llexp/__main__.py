@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 import shlex
@@ -43,7 +44,14 @@ from llexp.record.lock import RunLock
 
 log = logging.getLogger("llexp")
 
-COMMANDS = ("review", "resume", "stack")  # `llexp COMMAND ...`; anything else is Hydra's
+# `llexp COMMAND ARGS...`: the module whose `main(ARGS, **KWARGS)` runs it, imported only then;
+# anything else is Hydra's.
+COMMANDS = {
+    "review": ("llexp.review", {}),
+    "resume": ("llexp.resume", {}),
+    "embed": ("llexp.embed", {}),
+    "stack": ("llexp.stack", {"prog": "llexp stack"}),
+}
 
 
 @hydra.main(version_base="1.3", config_path="pkg://llexp.conf", config_name="config")
@@ -189,25 +197,14 @@ def main() -> int:
 
 def command(argv: list[str]) -> int:
     """What `main` runs, under its signal handling; returns the exit status."""
-    if argv[:1] == ["review"]:
-        from llexp.review import main as review
-
-        return review(argv[1:])
-    if argv[:1] == ["resume"]:
-        return resume.main(argv[1:])
-    if argv[:1] == ["embed"]:
-        from llexp.embed import main as embed
-
-        return embed(argv[1:])
-    if argv[:1] == ["stack"]:
-        from llexp.stack import main as stack
-
-        return stack(argv[1:], prog="llexp stack")
+    if argv and argv[0] in COMMANDS:
+        module, kwargs = COMMANDS[argv[0]]
+        return importlib.import_module(module).main(argv[1:], **kwargs)
     word = argv[0] if argv else ""
     if word and word[0] not in "-+~" and "=" not in word:  # neither an override nor a flag
         print(
-            f"llexp: error: {word}: no such command; the commands are review, resume and "
-            f"stack, anything else is key=value{did_you_mean(word, COMMANDS)}",
+            f"llexp: error: {word}: no such command; the commands are {', '.join(COMMANDS)}, "
+            f"anything else is key=value{did_you_mean(word, COMMANDS)}",
             file=sys.stderr,
         )
         return 2
