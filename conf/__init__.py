@@ -29,6 +29,10 @@ def folder_classes(path) -> int | None:
 
 
 OmegaConf.register_new_resolver("llexp.cifar100_classes", cifar100_classes, replace=True)
-OmegaConf.register_new_resolver("llexp.folder_classes", folder_classes, replace=True)
+# Cached per config: every read of dataset.num_classes (and model.num_classes, which follows it)
+# would walk the folder again.
+OmegaConf.register_new_resolver(
+    "llexp.folder_classes", folder_classes, replace=True, use_cache=True
+)
 register()
 schema.store()  # the schemas the YAML files name in their defaults lists (llexp/schema/)

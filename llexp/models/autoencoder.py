@@ -79,8 +79,6 @@ class Autoencoder(ImageModel):
         schema.check_arguments(schema.model.AutoencoderConfig, "model.", locals())
         self.check_shared(width, depth, growth, dropout, activation)
         whole("model.visualization_size", visualization_size, 1)
-        if clusters is not None:
-            whole("model.clusters", clusters, 1)
         if filters is not None:
             filters = positive_list("filters", filters)
             if len(filters) != depth:

@@ -60,7 +60,7 @@ class StackedAutoencoder(Autoencoder):
         check_loss("model.loss", loss)
         self.loss_name = loss
         self.visualization_size = whole("model.visualization_size", visualization_size, 1)
-        self.clusters = None if clusters is None else whole("model.clusters", clusters, 1)
+        self.clusters = clusters  # a whole number of at least 1, or None: checked above
         self.depth, self.bottleneck = 0, None
 
     def describe(self) -> str:
