@@ -10,6 +10,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
+from hydra_plugins.llexp_optuna_sweeper.config import SWEEPER
 from llexp.errors import LlexpError
 from llexp.search import space, study
 from llexp.search.pruning import PruneTrial
@@ -72,7 +73,7 @@ def search_config(name, *overrides):
 @pytest.mark.parametrize("name", SEARCHES)
 def test_every_search_preset_composes_and_prunes_by_default(name):
     sweeper = search_config(name).hydra.sweeper
-    assert sweeper._target_ == study.SWEEPER  # llexp's own sweeper, not hydra-optuna-sweeper
+    assert sweeper._target_ == SWEEPER  # llexp's own sweeper, not hydra-optuna-sweeper
     assert isinstance(study.make_sampler(sweeper.sampler), optuna.samplers.TPESampler)
     pruner = study.make_pruner(sweeper.pruner)
     assert isinstance(pruner, optuna.pruners.MedianPruner)
@@ -116,7 +117,7 @@ def job_hydra_config(tmp_path, trial_number, pruner):
         {
             "sweep": {"dir": str(tmp_path / "sweep")},
             "sweeper": {
-                "_target_": study.SWEEPER,
+                "_target_": SWEEPER,
                 "storage": f"sqlite:///{tmp_path}/optuna.db",
                 "study_name": "s",
                 "trial": trial_number,

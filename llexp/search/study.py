@@ -23,7 +23,6 @@ from llexp.errors import LlexpError
 
 log = logging.getLogger("llexp")
 
-SWEEPER = "hydra_plugins.llexp_optuna_sweeper.optuna_sweeper.OptunaSweeper"
 JOURNAL = "optuna.journal"  # the study's file in the sweep folder when storage is null
 DIRECTIONS = ("minimize", "maximize")
 
@@ -95,6 +94,8 @@ def job_trial(hydra_cfg: DictConfig, out_dir: Path | str) -> optuna.Trial | None
         hydra_cfg: the job's Hydra config (`HydraConfig.get()`).
         out_dir: the job's run folder.
     """
+    from hydra_plugins.llexp_optuna_sweeper.config import SWEEPER
+
     sweeper = hydra_cfg.get("sweeper") or {}
     if sweeper.get("_target_") != SWEEPER or sweeper.get("trial") is None:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,7 @@ class Search:
                 raise LlexpError(f"hydra.sweeper.{key}={value} must be a whole number >= {low}")
         if not 0.0 <= float(max_failure_rate) <= 1.0:
             raise LlexpError(f"hydra.sweeper.max_failure_rate={max_failure_rate} must be in [0, 1]")
-        self.sampler = sampler if isinstance(sampler, functools.partial) else None
-        self.sampler = self.sampler or study.make_sampler(sampler)
+        self.sampler = study.make_sampler(sampler)  # a partial (the grid's) comes back as it is
         self.pruner = study.make_pruner(pruner)
         self.direction, self.storage, self.study_name = direction, storage, study_name
         self.n_trials, self.n_jobs = n_trials, n_jobs
@@ -89,7 +89,7 @@ class Search:
         if isinstance(self.sampler, functools.partial):  # the grid: every combination once
             values = space.grid(distributions)
             self.sampler = self.sampler(values)
-            n_trials = min(n_trials, _product(len(v) for v in values.values()))
+            n_trials = min(n_trials, math.prod(len(v) for v in values.values()))
         storage = study.open_storage(self.storage, self.sweep_dir)
         search = optuna.create_study(
             study_name=self.study_name,
@@ -149,7 +149,7 @@ class Search:
     @staticmethod
     def tell(search: optuna.Study, batch: list[optuna.Trial], returns) -> int:
         """Tells the study each job's result; returns the number of failed trials."""
-        pruned = {t.number for t in search.get_trials(states=(State.PRUNED,))}
+        pruned = {t.number for t in search.get_trials(deepcopy=False, states=(State.PRUNED,))}
         failed = 0
         for trial, job in zip(batch, returns, strict=True):
             if trial.number in pruned:
@@ -166,10 +166,3 @@ class Search:
             else:
                 search.tell(trial, value)
         return failed
-
-
-def _product(counts) -> int:
-    result = 1
-    for count in counts:
-        result *= count
-    return result
