@@ -54,9 +54,7 @@ class EarlyStopping(keras.callbacks.Callback):
         self.reset()
 
     def improved(self, current: float) -> bool:
-        if self.best is None:
-            return True
-        return current > self.best if self.higher_is_better else current < self.best
+        return improves(current, self.best, self.higher_is_better)
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
@@ -84,3 +82,10 @@ class EarlyStopping(keras.callbacks.Callback):
                     f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}"
                 )
             self.model.set_weights(self.best_weights)
+
+
+def improves(current: float, best: float | None, higher_is_better: bool) -> bool:
+    """Whether `current` beats `best` (None: nothing to beat yet) for a metric of that sense."""
+    if best is None:
+        return True
+    return current > best if higher_is_better else current < best

@@ -26,7 +26,7 @@ import numpy as np
 
 from llexp.errors import LlexpError
 from llexp.record.files import save_weights, write_csv, write_npz
-from llexp.trainers.early_stopping import EarlyStopping, higher_is_better
+from llexp.trainers.early_stopping import EarlyStopping, higher_is_better, improves
 
 RESUME_FILE = "resume.npz"
 
@@ -222,9 +222,7 @@ class BestCheckpoint(keras.callbacks.Callback):
         if current is None or not math.isfinite(float(current)):
             return
         current = float(current)
-        better = self.best is None or (
-            current > self.best if self.higher_is_better else current < self.best
-        )
+        better = improves(current, self.best, self.higher_is_better)
         weights = [keras.ops.convert_to_numpy(w) for w in self.model.weights]
         if better and finite(weights):
             save_weights(self.model, self.path)
